@@ -1,0 +1,71 @@
+import winston from 'winston';
+
+export interface LoggerOptions {
+  service: string;
+  level?: string;
+  /**
+   * Where JSON lines go. In stdio mode the protocol owns stdout, so every log
+   * line must go to stderr.
+   */
+  stream?: 'stdout' | 'stderr';
+  /** Secret values that must never be written; each is replaced by "[redacted]". */
+  secrets?: (string | undefined)[];
+  /** Extra transports (files, or a capture in tests). */
+  transports?: winston.transport[];
+}
+
+export type Logger = winston.Logger;
+
+const REDACTED = '[redacted]';
+
+/** Replaces every occurrence of each secret in every string of a log entry. */
+function redactor(secrets: string[]) {
+  const scrub = (value: unknown, depth: number): unknown => {
+    if (typeof value === 'string') {
+      let out = value;
+      for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+      return out;
+    }
+    if (depth > 6 || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+    const copy: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) copy[k] = scrub(v, depth + 1);
+    return copy;
+  };
+  return winston.format((info) => {
+    if (secrets.length === 0) return info;
+    for (const key of Object.keys(info)) (info as Record<string, unknown>)[key] = scrub(info[key], 0);
+    return info;
+  })();
+}
+
+/**
+ * JSON logs, one object per line, with `time`, `level`, `service` and `message`
+ * on every entry; callers add `sessionId`, `tool`, `durationMs`, ... as fields.
+ */
+export function createLogger(opts: LoggerOptions): Logger {
+  // Secrets shorter than 4 characters would redact ordinary words; config
+  // validation refuses them, this is only a guard.
+  const secrets = (opts.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  const stream = opts.stream ?? 'stdout';
+  return winston.createLogger({
+    level: opts.level ?? 'info',
+    defaultMeta: { service: opts.service },
+    format: winston.format.combine(
+      winston.format.timestamp({ alias: 'time' }),
+      winston.format.errors({ stack: false }),
+      redactor(secrets),
+      winston.format((info) => {
+        delete (info as Record<string, unknown>).timestamp;
+        return info;
+      })(),
+      winston.format.json(),
+    ),
+    transports: [
+      new winston.transports.Console({
+        stderrLevels: stream === 'stderr' ? ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] : [],
+      }),
+      ...(opts.transports ?? []),
+    ],
+  });
+}
