@@ -40,16 +40,14 @@ export const env = {
       .default(def);
   },
   url() {
-    return z
-      .string()
-      .refine((v) => {
-        try {
-          const u = new URL(v);
-          return u.protocol === 'http:' || u.protocol === 'https:';
-        } catch {
-          return false;
-        }
-      }, 'must be an http:// or https:// URL');
+    return z.string().refine((v) => {
+      try {
+        const u = new URL(v);
+        return u.protocol === 'http:' || u.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    }, 'must be an http:// or https:// URL');
   },
   logLevel(def = 'info') {
     return z.enum(['error', 'warn', 'info', 'debug'], { message: 'must be one of error, warn, info, debug' }).default(def as 'info');

@@ -1,0 +1,52 @@
+import os from 'node:os';
+import { z } from 'zod';
+import { env, parseEnv } from '@moodle-mcp/common';
+
+/**
+ * Every environment variable of the worker, validated once at start (see
+ * .env.example for the operator's view). Nothing else reads process.env.
+ */
+export const workerEnvSchema = z.object({
+  MOODLE_URL: env
+    .url()
+    .describe('Moodle site root')
+    // Operators often paste the REST endpoint itself; the client adds it.
+    .transform((u) => u.replace(/\/webservice\/rest\/server\.php$/, '').replace(/\/+$/, '')),
+  MOODLE_TOKEN: z.string().min(8, 'must be a Moodle web service token (at least 8 characters)').regex(/^\S+$/, 'must not contain white space'),
+  MOODLE_TIMEOUT_MS: env.int(15_000, 100, 600_000),
+  MOODLE_MAX_SOCKETS: env.int(64, 1, 10_000),
+  MOODLE_RETRIES: env.int(2, 0, 10),
+  MOODLE_DEFAULT_COURSE_ID: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/, 'must be a course id (a positive whole number)')
+    .transform(Number)
+    .optional(),
+  /** Set by the runners when MOODLE_URL is the built-in simulator. */
+  MOODLE_DEMO: env.bool(false),
+  MCP_HOST: z.string().default('0.0.0.0'),
+  MCP_PORT: env.port(3000),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  HTTP_PORT: env.port(9464),
+  MAX_LINE_BYTES: env.int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  MAX_PENDING_WRITE_BYTES: env.int(8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  MAX_SESSIONS: env.int(20_000, 1, 1_000_000),
+  ALLOW_WRITES: env.bool(true),
+  DRAIN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
+  READY_CHECK_INTERVAL_MS: env.int(15_000, 500, 3_600_000),
+  WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
+    .default(
+      os
+        .hostname()
+        .slice(0, 64)
+        .replace(/[^A-Za-z0-9_.-]/g, '-'),
+    ),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+export function loadWorkerConfig(source: Record<string, string | undefined>): WorkerConfig {
+  return parseEnv('mcp-worker', workerEnvSchema, source);
+}

@@ -1,0 +1,55 @@
+import http from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Logger } from '@moodle-mcp/common';
+
+export interface HealthSources {
+  /** Liveness facts: cheap, never touch Moodle. */
+  health(): Record<string, unknown>;
+  /** Readiness: `ready` false → 503 (Moodle unreachable, or shutting down). */
+  readiness(): { ready: boolean } & Record<string, unknown>;
+  registry: Registry;
+}
+
+/**
+ * The worker's HTTP side port: GET /health, /ready and /metrics. Anything else
+ * is 404 or 405 with a JSON body; no request can throw out of the handler.
+ */
+export function createHttpServer(sources: HealthSources, logger: Logger): http.Server {
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error('health endpoint failed', { path: req.url, error: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `method ${req.method} not allowed; use GET` }, { Allow: 'GET, HEAD' });
+    switch (path) {
+      case '/health':
+        return send(res, 200, { status: 'ok', ...sources.health() });
+      case '/ready': {
+        const r = sources.readiness();
+        return send(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', ...r });
+      }
+      case '/metrics': {
+        const body = await sources.registry.metrics();
+        res.writeHead(200, { 'Content-Type': sources.registry.contentType });
+        res.end(body);
+        return;
+      }
+      default:
+        return send(res, 404, { error: `no such path ${path}; try /health, /ready or /metrics` });
+    }
+  }
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  return server;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}

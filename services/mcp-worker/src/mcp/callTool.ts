@@ -1,0 +1,85 @@
+import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import type { Logger } from '@moodle-mcp/common';
+import { MoodleError } from '../moodle/errors.js';
+import type { MoodleApi } from '../moodle/types.js';
+import { ToolInputError } from '../tools/errors.js';
+import type { WorkerMetrics } from '../metrics.js';
+import type { InflightCalls } from './inflight.js';
+import type { ToolCatalog } from './toolCatalog.js';
+
+export interface CallDeps {
+  catalog: ToolCatalog;
+  moodle: MoodleApi;
+  defaultCourseId?: number;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  inflight: InflightCalls;
+}
+
+export interface CallInfo {
+  sessionId: string;
+  name: string;
+  args: Record<string, unknown> | undefined;
+  signal: AbortSignal;
+}
+
+/**
+ * The one boundary where a tool call's failures become MCP answers:
+ * - unknown (or disabled) tool → JSON-RPC error -32602, as the MCP spec says;
+ * - arguments failing the schema, ToolInputError, MoodleError → a result with
+ *   `isError: true` and a message the assistant can act on;
+ * - anything else → "internal error" with no detail leaving the process.
+ */
+export function callTool(deps: CallDeps, call: CallInfo): Promise<CallToolResult> {
+  return deps.inflight.track(() => runTool(deps, call));
+}
+
+async function runTool(deps: CallDeps, call: CallInfo): Promise<CallToolResult> {
+  const tool = deps.catalog.get(call.name);
+  if (!tool) {
+    const why = deps.catalog.isDisabled(call.name)
+      ? `Tool ${call.name} is disabled on this server (ALLOW_WRITES=false)`
+      : `Unknown tool: ${call.name}. Call tools/list for the available tools`;
+    deps.metrics.refusedMessages.inc({ reason: 'invalid_request' });
+    throw new McpError(ErrorCode.InvalidParams, why);
+  }
+  const started = process.hrtime.bigint();
+  let outcome = 'ok';
+  try {
+    const parsed = tool.inputSchema.safeParse(call.args ?? {});
+    if (!parsed.success) {
+      outcome = 'invalid_arguments';
+      return errorResult(`Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}`);
+    }
+    const result = await tool.run(parsed.data, { moodle: deps.moodle, signal: call.signal, defaultCourseId: deps.defaultCourseId });
+    return { content: [{ type: 'text', text: result.text }], structuredContent: result.structured as Record<string, unknown> };
+  } catch (err) {
+    if (call.signal.aborted) outcome = 'cancelled';
+    else if (err instanceof ToolInputError) outcome = 'invalid_arguments';
+    else if (err instanceof MoodleError) outcome = 'moodle_error';
+    else outcome = 'internal_error';
+    if (outcome === 'internal_error') {
+      deps.logger.error('tool failed unexpectedly', { sessionId: call.sessionId, tool: tool.name, error: err instanceof Error ? err.message : String(err) });
+      return errorResult(`Internal error in ${tool.name}; the server log has the details.`);
+    }
+    return errorResult((err as Error).message);
+  } finally {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    deps.metrics.toolCalls.inc({ tool: tool.name, outcome });
+    deps.metrics.toolDuration.observe({ tool: tool.name }, seconds);
+    deps.logger.info('tool call', { sessionId: call.sessionId, tool: tool.name, durationMs: Math.round(seconds * 1e4) / 10, outcome });
+  }
+}
+
+function errorResult(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
+}
+
+/** "courseId: expected number, received string; page: too small" */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 8)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(arguments)'}: ${i.message}`)
+    .join('; ');
+}

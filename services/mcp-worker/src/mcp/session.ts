@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { errorResponse } from '../transport/jsonrpc.js';
+import { StreamTransport } from '../transport/streamTransport.js';
+import { callTool, type CallDeps } from './callTool.js';
+
+export const SERVER_INFO = { name: 'moodle-mcp-worker', version: '0.1.0' };
+
+const INSTRUCTIONS =
+  "Tools for a teacher's Moodle: courses, enrolled students, assignments and submissions, " +
+  'grading with feedback, quizzes and attempts, gradebook, upcoming deadlines and forums. ' +
+  'Start with get_courses (or search_courses) to find course ids; most tools take courseId.';
+
+/** Methods a client may send before the initialize handshake. */
+const ALLOWED_BEFORE_INIT = new Set(['initialize', 'ping']);
+
+export interface Session {
+  id: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/**
+ * One MCP session: an SDK `Server` bound to one transport, serving the shared
+ * tool catalog. Sessions share everything but their protocol state, so an
+ * idle session costs little more than its socket.
+ */
+export async function openSession(deps: CallDeps, transport: Transport, onRefusedBeforeInit?: () => void): Promise<Session> {
+  const id = randomBytes(6).toString('hex');
+  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: deps.catalog.listed }));
+  server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
+    callTool(deps, { sessionId: id, name: req.params.name, args: req.params.arguments, signal: extra.signal }),
+  );
+  if (transport instanceof StreamTransport) {
+    transport.gate = (msg) => {
+      if (!('method' in msg) || !('id' in msg) || ALLOWED_BEFORE_INIT.has(msg.method) || server.getClientVersion()) return undefined;
+      onRefusedBeforeInit?.();
+      return errorResponse(msg.id, ErrorCode.InvalidRequest, `Session not initialized: send "initialize" before "${msg.method}"`);
+    };
+  }
+  await server.connect(transport);
+  return { id, server, close: () => server.close() };
+}

@@ -1,0 +1,102 @@
+import net from 'node:net';
+import type { Logger } from '@moodle-mcp/common';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { CallDeps } from './mcp/callTool.js';
+import { openSession, type Session } from './mcp/session.js';
+import { errorResponse } from './transport/jsonrpc.js';
+import { StreamTransport } from './transport/streamTransport.js';
+
+export interface TcpServerOptions {
+  host: string;
+  port: number;
+  maxSessions: number;
+  maxLineBytes: number;
+  maxPendingWriteBytes: number;
+}
+
+/**
+ * The network mode: each TCP connection is one MCP session inside this
+ * process (never a child process). Connections beyond `maxSessions`, or
+ * arriving while draining, get one JSON-RPC error line and are closed.
+ */
+export class TcpServer {
+  private readonly server: net.Server;
+  private readonly sessions = new Set<Session>();
+  private draining = false;
+
+  constructor(
+    private readonly deps: CallDeps,
+    private readonly opts: TcpServerOptions,
+    private readonly logger: Logger,
+  ) {
+    // allowHalfOpen: a client that sends EOF after its last request (`echo … | ncat`) still gets its answers.
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, (socket) => {
+      void this.accept(socket);
+    });
+    this.server.on('error', (err) => this.logger.error('TCP server error', { error: err.message }));
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.opts.host, port: this.opts.port, backlog: 4096 }, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting; open sessions continue until closeAll(). */
+  stopAccepting(): Promise<void> {
+    this.draining = true;
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.sessions].map((s) => s.close()));
+  }
+
+  private async accept(socket: net.Socket): Promise<void> {
+    const { metrics } = this.deps;
+    socket.on('error', () => undefined); // a reset before the transport attaches is not a crash
+    if (this.draining || this.sessions.size >= this.opts.maxSessions) {
+      metrics.refusedMessages.inc({ reason: 'too_many_sessions' });
+      const why = this.draining
+        ? 'this worker is shutting down; reconnect'
+        : `this worker is at its limit of ${this.opts.maxSessions} sessions; try again later`;
+      socket.end(JSON.stringify(errorResponse(null, ErrorCode.InternalError, `Connection refused: ${why}`)) + '\n');
+      return;
+    }
+    const transport = new StreamTransport(socket, socket, {
+      maxLineBytes: this.opts.maxLineBytes,
+      maxPendingWriteBytes: this.opts.maxPendingWriteBytes,
+      onRefused: (reason) => metrics.refusedMessages.inc({ reason }),
+    });
+    let closedBy: 'client' | 'server' | 'error' = 'client';
+    transport.onerror = (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ECONNRESET' && code !== 'EPIPE') closedBy = 'error';
+    };
+    const session = await openSession(this.deps, transport, () => metrics.refusedMessages.inc({ reason: 'not_initialized' }));
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.sessions.add(session);
+    metrics.sessionsOpen.inc();
+    metrics.sessionsOpened.inc();
+    this.logger.debug('session opened', { sessionId: session.id, remote });
+    const origClose = session.server.onclose;
+    session.server.onclose = () => {
+      origClose?.();
+      if (!this.sessions.delete(session)) return;
+      if (this.draining) closedBy = 'server';
+      metrics.sessionsOpen.dec();
+      metrics.sessionsClosed.inc({ reason: closedBy });
+      this.logger.debug('session closed', { sessionId: session.id, reason: closedBy });
+    };
+    // The peer may have gone while the session was being set up, before the transport listened.
+    if (socket.destroyed) void session.close();
+  }
+}

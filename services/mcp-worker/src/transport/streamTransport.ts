@@ -1,0 +1,185 @@
+import type { Readable, Writable } from 'node:stream';
+import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { errorResponse, parseLine, type FramingErrorResponse } from './jsonrpc.js';
+import { LineDecoder } from './lineDecoder.js';
+
+export interface StreamTransportOptions {
+  /** Longest accepted line in bytes; a longer one closes the connection. */
+  maxLineBytes: number;
+  /**
+   * Most bytes queued towards a client that does not read its answers; past
+   * this the connection is closed so one slow reader cannot grow the heap.
+   */
+  maxPendingWriteBytes: number;
+  /** Called for each framing-level refusal (for logs and metrics). */
+  /**
+   * Whether closing the transport ends/destroys `output` (a socket: yes;
+   * the process's stdout: no, the process exits instead). Default true.
+   */
+  ownsOutput?: boolean;
+  onRefused?: (reason: 'parse_error' | 'invalid_request' | 'invalid_utf8' | 'line_too_long' | 'write_backlog') => void;
+}
+
+/**
+ * MCP transport over any duplex byte stream: a TCP socket (input and output
+ * are the same `net.Socket`) or the process's stdin/stdout.
+ *
+ * Contract (see the SDK's Transport): `start` attaches the listeners once;
+ * `onclose` fires exactly once, on `close()` or when the peer goes away;
+ * framing errors are answered on the wire and do not end the session, except
+ * an over-long line, which is answered and then closes the connection.
+ * When the peer half-closes (EOF, as `echo … | ncat host port` does), the
+ * requests already received are answered before the connection is closed.
+ */
+export class StreamTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  /** Messages the transport refuses before the session sees them (e.g. requests before initialize). */
+  gate?: (message: JSONRPCMessage) => FramingErrorResponse | undefined;
+
+  private readonly decoder: LineDecoder;
+  private started = false;
+  private closed = false;
+  private inputEnded = false;
+  /** Ids of requests handed to the session and not yet answered. */
+  private readonly unanswered = new Set<string | number>();
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly opts: StreamTransportOptions,
+  ) {
+    this.decoder = new LineDecoder(opts.maxLineBytes);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('StreamTransport already started');
+    this.started = true;
+    this.input.on('data', this.ondata);
+    this.input.on('error', this.onstreamerror);
+    this.input.on('end', this.oninputend);
+    this.input.on('close', this.onend);
+    if (!this.sameStream) this.output.on('error', this.onstreamerror);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    this.write(message);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.ownsOutput) this.output.end();
+    this.finish();
+  }
+
+  /** A socket is both input and output; stdin/stdout are two streams. */
+  private get sameStream(): boolean {
+    return (this.output as unknown) === this.input;
+  }
+
+  private get ownsOutput(): boolean {
+    return this.opts.ownsOutput ?? true;
+  }
+
+  /** Whether the peer has gone or close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private write(message: JSONRPCMessage | FramingErrorResponse): void {
+    if (this.closed || this.output.writableEnded || this.output.destroyed) return;
+    if (this.output.writableLength > this.opts.maxPendingWriteBytes) {
+      // The client stopped reading; waiting for 'drain' would hold every later answer in memory.
+      this.opts.onRefused?.('write_backlog');
+      this.destroy();
+      return;
+    }
+    this.output.write(JSON.stringify(message) + '\n');
+    if ('id' in message && message.id !== null && message.id !== undefined && !('method' in message) && this.unanswered.delete(message.id)) {
+      if (this.inputEnded && this.unanswered.size === 0) void this.close();
+    }
+  }
+
+  private readonly ondata = (chunk: Buffer | string): void => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    for (const event of this.decoder.push(bytes)) {
+      if (this.closed) return;
+      switch (event.type) {
+        case 'line': {
+          const parsed = parseLine(event.text);
+          if (!parsed.ok) {
+            this.opts.onRefused?.(parsed.response.error.code === ErrorCode.ParseError ? 'parse_error' : 'invalid_request');
+            this.write(parsed.response);
+            break;
+          }
+          const refusal = this.gate?.(parsed.message);
+          if (refusal) {
+            this.opts.onRefused?.('invalid_request');
+            this.write(refusal);
+            break;
+          }
+          this.track(parsed.message);
+          this.onmessage?.(parsed.message);
+          break;
+        }
+        case 'invalid_utf8':
+          this.opts.onRefused?.('invalid_utf8');
+          this.write(errorResponse(null, ErrorCode.ParseError, `Parse error: the line (${event.bytes} bytes) is not valid UTF-8`));
+          break;
+        case 'overflow':
+          this.opts.onRefused?.('line_too_long');
+          this.write(errorResponse(null, ErrorCode.InvalidRequest, `Line too long: messages are limited to ${event.limit} bytes; closing the connection`));
+          void this.close();
+          return;
+      }
+    }
+  };
+
+  private readonly onstreamerror = (err: Error): void => {
+    // ECONNRESET and EPIPE are a client going away, not a fault of ours.
+    this.onerror?.(err);
+    this.destroy();
+  };
+
+  /** Keeps `unanswered` right; a cancelled request gets no answer (MCP spec), so it is forgotten. */
+  private track(message: JSONRPCMessage): void {
+    if (!('method' in message)) return;
+    if ('id' in message) this.unanswered.add(message.id);
+    else if (message.method === 'notifications/cancelled') {
+      const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
+      if ((typeof id === 'string' || typeof id === 'number') && this.unanswered.delete(id) && this.inputEnded && this.unanswered.size === 0) {
+        void this.close();
+      }
+    }
+  }
+
+  /** EOF from the peer: finish what was asked, then close. */
+  private readonly oninputend = (): void => {
+    this.inputEnded = true;
+    if (this.unanswered.size === 0) void this.close();
+  };
+
+  /** The stream is gone (reset, or fully closed). */
+  private readonly onend = (): void => {
+    this.destroy();
+  };
+
+  private destroy(): void {
+    if (this.closed) return;
+    if (this.ownsOutput) this.output.destroy();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.input.off('data', this.ondata);
+    this.input.off('error', this.onstreamerror);
+    this.input.off('end', this.oninputend);
+    this.input.off('close', this.onend);
+    if (!this.sameStream) this.output.off('error', this.onstreamerror);
+    this.onclose?.();
+  }
+}

@@ -1,0 +1,163 @@
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '@moodle-mcp/common';
+import type { WorkerConfig } from './config.js';
+import { createHttpServer } from './httpServer.js';
+import type { CallDeps } from './mcp/callTool.js';
+import { InflightCalls } from './mcp/inflight.js';
+import { SERVER_INFO, openSession } from './mcp/session.js';
+import { ToolCatalog } from './mcp/toolCatalog.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { MoodleClient } from './moodle/client.js';
+import { ReadinessProbe } from './readiness.js';
+import { TcpServer } from './tcpServer.js';
+import type { ToolDef } from './tools/types.js';
+import { StreamTransport } from './transport/streamTransport.js';
+
+export interface WorkerHandle {
+  /** Bound ports (useful when configured as 0). */
+  tcpPort?: number;
+  httpPort?: number;
+  metrics: WorkerMetrics;
+  readiness: ReadinessProbe;
+  sessionCount(): number;
+  /** Graceful: /ready turns 503, no new sessions, in-flight calls finish (up to DRAIN_TIMEOUT_MS), then everything closes. Idempotent. */
+  stop(): Promise<void>;
+  /** Resolves when the worker has stopped (by stop(), or in stdio mode when stdin ends). */
+  stopped: Promise<void>;
+}
+
+export interface WorkerOptions {
+  tools: ToolDef[];
+  mode: 'tcp' | 'stdio';
+  logger?: Logger;
+}
+
+/** Starts a worker in this process (tests run several on port 0). */
+export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Promise<WorkerHandle> {
+  const logger =
+    opts.logger ??
+    createLogger({ service: 'mcp-worker', level: config.LOG_LEVEL, stream: opts.mode === 'stdio' ? 'stderr' : 'stdout', secrets: [config.MOODLE_TOKEN] });
+  const catalog = new ToolCatalog(opts.tools, config.ALLOW_WRITES);
+  const wsfunctions = [...new Set(catalog.tools.flatMap((t) => t.wsfunctions).concat('core_webservice_get_site_info'))].sort();
+  const metrics = createWorkerMetrics({ version: SERVER_INFO.version, workerId: config.WORKER_ID, tools: catalog.tools.map((t) => t.name), wsfunctions });
+  const moodle = new MoodleClient({
+    baseUrl: config.MOODLE_URL,
+    token: config.MOODLE_TOKEN,
+    timeoutMs: config.MOODLE_TIMEOUT_MS,
+    maxSockets: config.MOODLE_MAX_SOCKETS,
+    retries: config.MOODLE_RETRIES,
+    onAttempt: (fn, outcome, seconds) => {
+      metrics.moodleRequests.inc({ function: fn, outcome });
+      metrics.moodleDuration.observe({ function: fn }, seconds);
+    },
+  });
+  const inflight = new InflightCalls();
+  const deps: CallDeps = { catalog, moodle, defaultCourseId: config.MOODLE_DEFAULT_COURSE_ID, logger, metrics, inflight };
+  const needed = catalog.listed.flatMap((t) => catalog.get(t.name)?.wsfunctions ?? []);
+  const readiness = new ReadinessProbe(moodle, [...new Set(needed)], config.READY_CHECK_INTERVAL_MS, logger, (up) => metrics.moodleUp.set(up ? 1 : 0));
+  const demo = config.MOODLE_DEMO;
+  logger.info('starting', {
+    version: SERVER_INFO.version,
+    mode: opts.mode,
+    workerId: config.WORKER_ID,
+    moodleUrl: config.MOODLE_URL,
+    demo,
+    allowWrites: config.ALLOW_WRITES,
+    tools: catalog.listed.length,
+  });
+  if (demo) logger.warn('DEMO MODE: serving the built-in Moodle simulator with made-up data, not a real Moodle');
+  await readiness.start();
+  metrics.moodleUp.set(readiness.state.moodleReachable ? 1 : 0);
+
+  let draining = false;
+  let stopping: Promise<void> | undefined;
+  let markStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  let tcp: TcpServer | undefined;
+  let httpServer: http.Server | undefined;
+  let stdioSession: Awaited<ReturnType<typeof openSession>> | undefined;
+  const handle: WorkerHandle = {
+    metrics,
+    readiness,
+    sessionCount: () => tcp?.sessionCount ?? (stdioSession ? 1 : 0),
+    stopped,
+    stop: () => (stopping ??= drainAndClose().finally(markStopped)),
+  };
+
+  async function drainAndClose(): Promise<void> {
+    draining = true;
+    logger.info('draining', { sessions: handle.sessionCount(), inflight: inflight.size, deadlineMs: config.DRAIN_TIMEOUT_MS });
+    await tcp?.stopAccepting();
+    const finished = await inflight.idle(config.DRAIN_TIMEOUT_MS);
+    if (!finished) logger.warn('drain deadline passed with calls still running; closing sessions', { inflight: inflight.size });
+    await tcp?.closeAll();
+    await stdioSession?.close();
+    readiness.stop();
+    if (httpServer) {
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer!.close(() => resolve()));
+    }
+    moodle.close();
+    logger.info('stopped');
+  }
+
+  if (opts.mode === 'tcp') {
+    tcp = new TcpServer(
+      deps,
+      {
+        host: config.MCP_HOST,
+        port: config.MCP_PORT,
+        maxSessions: config.MAX_SESSIONS,
+        maxLineBytes: config.MAX_LINE_BYTES,
+        maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
+      },
+      logger,
+    );
+    httpServer = createHttpServer(
+      {
+        registry: metrics.registry,
+        health: () => ({
+          service: 'mcp-worker',
+          workerId: config.WORKER_ID,
+          version: SERVER_INFO.version,
+          demo,
+          sessions: handle.sessionCount(),
+          uptimeSeconds: Math.round(process.uptime()),
+        }),
+        readiness: () => ({
+          ready: !draining && readiness.state.moodleReachable,
+          draining,
+          demo,
+          moodle: readiness.state,
+        }),
+      },
+      logger,
+    );
+    const tcpAddr = await tcp.listen();
+    const server = httpServer;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
+    });
+    handle.tcpPort = tcpAddr.port;
+    handle.httpPort = (server.address() as AddressInfo).port;
+    logger.info('listening', { mcp: `${config.MCP_HOST}:${handle.tcpPort}`, http: `${config.HTTP_HOST}:${handle.httpPort}` });
+  } else {
+    const transport = new StreamTransport(process.stdin, process.stdout, {
+      maxLineBytes: config.MAX_LINE_BYTES,
+      maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
+      ownsOutput: false,
+      onRefused: (reason) => metrics.refusedMessages.inc({ reason }),
+    });
+    stdioSession = await openSession(deps, transport);
+    const session = stdioSession;
+    const onclose = session.server.onclose;
+    session.server.onclose = () => {
+      onclose?.();
+      logger.info('stdin closed; stopping');
+      void handle.stop();
+    };
+  }
+  return handle;
+}
