@@ -1,0 +1,18 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+/**
+ * The MCP SDK's own Client, connected the way a teacher's assistant connects:
+ * it launches `ncat HOST PORT` and speaks over its stdio.
+ */
+export async function connectViaNcat(host: string, port: number, name = 'jest-client'): Promise<Client> {
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(new StdioClientTransport({ command: 'ncat', args: [host, String(port)], stderr: 'pipe' }));
+  return client;
+}
+
+/** Text of the first content item of a tool result. */
+export function resultText(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
+  return content.find((c) => c.type === 'text')?.text ?? '';
+}
