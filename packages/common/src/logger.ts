@@ -12,6 +12,8 @@ export interface LoggerOptions {
   secrets?: (string | undefined)[];
   /** Extra transports (files, or a capture in tests). */
   transports?: winston.transport[];
+  /** Write to the console (default true; tests capture instead). */
+  console?: boolean;
 }
 
 export type Logger = winston.Logger;
@@ -62,9 +64,9 @@ export function createLogger(opts: LoggerOptions): Logger {
       winston.format.json(),
     ),
     transports: [
-      new winston.transports.Console({
-        stderrLevels: stream === 'stderr' ? ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] : [],
-      }),
+      ...(opts.console === false
+        ? []
+        : [new winston.transports.Console({ stderrLevels: stream === 'stderr' ? ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] : [] })]),
       ...(opts.transports ?? []),
     ],
   });
