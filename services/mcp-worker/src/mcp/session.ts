@@ -35,8 +35,13 @@ export async function openSession(deps: CallDeps, transport: Transport, onRefuse
     callTool(deps, { sessionId: id, name: req.params.name, args: req.params.arguments, signal: extra.signal }),
   );
   if (transport instanceof StreamTransport) {
+    // "Initialized" from the moment initialize arrives, not when its answer is sent:
+    // a client may pipeline initialize and its first requests in one write.
+    let initializeSeen = false;
     transport.gate = (msg) => {
-      if (!('method' in msg) || !('id' in msg) || ALLOWED_BEFORE_INIT.has(msg.method) || server.getClientVersion()) return undefined;
+      if (!('method' in msg) || !('id' in msg)) return undefined;
+      if (msg.method === 'initialize') initializeSeen = true;
+      if (initializeSeen || ALLOWED_BEFORE_INIT.has(msg.method)) return undefined;
       onRefusedBeforeInit?.();
       return errorResponse(msg.id, ErrorCode.InvalidRequest, `Session not initialized: send "initialize" before "${msg.method}"`);
     };
