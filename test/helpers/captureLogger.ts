@@ -2,7 +2,11 @@ import Transport from 'winston-transport';
 import { createLogger, type Logger } from '@moodle-mcp/common';
 
 /** A real winston logger (same formats as production) whose JSON lines are kept in memory. */
-export function captureLogger(service: string, secrets: string[] = [], level = 'debug'): { logger: Logger; lines: Record<string, unknown>[]; text: () => string } {
+export function captureLogger(
+  service: string,
+  secrets: string[] = [],
+  level = 'debug',
+): { logger: Logger; lines: Record<string, unknown>[]; text: () => string } {
   const lines: Record<string, unknown>[] = [];
   class Capture extends Transport {
     override log(info: Record<string | symbol, unknown>, next: () => void): void {

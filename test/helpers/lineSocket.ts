@@ -42,7 +42,11 @@ export class LineSocket {
 
   /** Waits for the answer with this id (a response or error object). */
   async response(id: string | number | null, timeoutMs = 10_000): Promise<Record<string, any>> {
-    return waitFor(`answer with id ${JSON.stringify(id)}`, () => this.received.find((m) => (m as { id?: unknown }).id === id) as Record<string, any> | undefined, { timeoutMs });
+    return waitFor(
+      `answer with id ${JSON.stringify(id)}`,
+      () => this.received.find((m) => (m as { id?: unknown }).id === id) as Record<string, any> | undefined,
+      { timeoutMs },
+    );
   }
 
   /** Waits until `n` messages have arrived. */
@@ -52,7 +56,12 @@ export class LineSocket {
   }
 
   async initialize(id: string | number = 'init'): Promise<Record<string, any>> {
-    this.send({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    this.send({
+      jsonrpc: '2.0',
+      id,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
     const r = await this.response(id);
     this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     return r;

@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Logger } from '@moodle-mcp/common';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { CallDeps } from './mcp/callTool.js';
+import type { InflightCalls } from './mcp/inflight.js';
 import { openSession, type Session } from './mcp/session.js';
 import { errorResponse } from './transport/jsonrpc.js';
 import { StreamTransport } from './transport/streamTransport.js';
@@ -25,7 +26,7 @@ export class TcpServer {
   private draining = false;
 
   constructor(
-    private readonly deps: CallDeps,
+    private readonly deps: CallDeps & { inflight: InflightCalls },
     private readonly opts: TcpServerOptions,
     private readonly logger: Logger,
   ) {
@@ -50,15 +51,22 @@ export class TcpServer {
     });
   }
 
-  /** Stops accepting; open sessions continue until closeAll(). */
-  stopAccepting(): Promise<void> {
+  /** Stops accepting at once; open sessions continue until closeAll(). */
+  stopAccepting(): void {
+    if (this.draining) return;
     this.draining = true;
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    // Resolves only once every connection has ended, i.e. after closeAll().
+    this.listenerClosed = new Promise((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Closes every session and waits for the listener to be fully closed. */
   async closeAll(): Promise<void> {
+    this.stopAccepting();
     await Promise.allSettled([...this.sessions].map((s) => s.close()));
+    await this.listenerClosed;
   }
+
+  private listenerClosed?: Promise<void>;
 
   private async accept(socket: net.Socket): Promise<void> {
     const { metrics } = this.deps;
@@ -74,6 +82,7 @@ export class TcpServer {
     const transport = new StreamTransport(socket, socket, {
       maxLineBytes: this.opts.maxLineBytes,
       maxPendingWriteBytes: this.opts.maxPendingWriteBytes,
+      inflight: this.deps.inflight,
       onRefused: (reason) => metrics.refusedMessages.inc({ reason }),
     });
     let closedBy: 'client' | 'server' | 'error' = 'client';

@@ -53,7 +53,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     },
   });
   const inflight = new InflightCalls();
-  const deps: CallDeps = { catalog, moodle, defaultCourseId: config.MOODLE_DEFAULT_COURSE_ID, logger, metrics, inflight };
+  const deps: CallDeps = { catalog, moodle, defaultCourseId: config.MOODLE_DEFAULT_COURSE_ID, logger, metrics };
   const needed = catalog.listed.flatMap((t) => catalog.get(t.name)?.wsfunctions ?? []);
   const readiness = new ReadinessProbe(moodle, [...new Set(needed)], config.READY_CHECK_INTERVAL_MS, logger, (up) => metrics.moodleUp.set(up ? 1 : 0));
   const demo = config.MOODLE_DEMO;
@@ -88,7 +88,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
   async function drainAndClose(): Promise<void> {
     draining = true;
     logger.info('draining', { sessions: handle.sessionCount(), inflight: inflight.size, deadlineMs: config.DRAIN_TIMEOUT_MS });
-    await tcp?.stopAccepting();
+    tcp?.stopAccepting();
     const finished = await inflight.idle(config.DRAIN_TIMEOUT_MS);
     if (!finished) logger.warn('drain deadline passed with calls still running; closing sessions', { inflight: inflight.size });
     await tcp?.closeAll();
@@ -104,7 +104,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
 
   if (opts.mode === 'tcp') {
     tcp = new TcpServer(
-      deps,
+      { ...deps, inflight },
       {
         host: config.MCP_HOST,
         port: config.MCP_PORT,
@@ -148,6 +148,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
       maxLineBytes: config.MAX_LINE_BYTES,
       maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
       ownsOutput: false,
+      inflight,
       onRefused: (reason) => metrics.refusedMessages.inc({ reason }),
     });
     stdioSession = await openSession(deps, transport);

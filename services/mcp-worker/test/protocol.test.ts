@@ -31,7 +31,12 @@ describe('worker TCP protocol', () => {
 
   it('answers an unknown protocol version with the latest it supports', async () => {
     const s = await open();
-    s.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '1999-01-01', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    s.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '1999-01-01', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
     expect((await s.response(1)).result.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
   });
 
@@ -146,7 +151,10 @@ describe('worker TCP protocol', () => {
       nc.on('close', () => resolve(buf));
       nc.stdin.end(lines);
     });
-    const answers = out.trim().split('\n').map((l) => JSON.parse(l));
+    const answers = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(answers.map((a) => a.id)).toEqual([1, 2]);
     expect(answers[1].result.isError).toBeFalsy();
   });

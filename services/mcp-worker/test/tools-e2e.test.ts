@@ -15,7 +15,12 @@ const CALLS: Record<string, Record<string, unknown>> = {
   list_students: { courseId: SEED.courseId },
   get_assignments: { courseId: SEED.courseId },
   get_submissions: { assignmentId: SEED.assignmentId },
-  provide_assignment_feedback: { assignmentId: SEED.assignmentId, userId: SEED.ungradedStudentId, grade: 88, feedback: 'Clear method; discuss the control group.' },
+  provide_assignment_feedback: {
+    assignmentId: SEED.assignmentId,
+    userId: SEED.ungradedStudentId,
+    grade: 88,
+    feedback: 'Clear method; discuss the control group.',
+  },
   get_quizzes: { courseId: SEED.courseId },
   get_quiz_attempts: { quizId: SEED.quizId, userId: SEED.gradedStudentId },
   get_grades: { courseId: SEED.courseId },
@@ -76,7 +81,15 @@ describe('every tool over ncat (network mode)', () => {
   it('logs each call with session id, tool, duration and outcome, and never the token', () => {
     const calls = stack.logs.lines.filter((l) => l.message === 'tool call');
     expect(calls.length).toBeGreaterThanOrEqual(13);
-    expect(calls[0]).toEqual(expect.objectContaining({ service: 'mcp-worker', sessionId: expect.any(String), tool: expect.any(String), durationMs: expect.any(Number), outcome: 'ok' }));
+    expect(calls[0]).toEqual(
+      expect.objectContaining({
+        service: 'mcp-worker',
+        sessionId: expect.any(String),
+        tool: expect.any(String),
+        durationMs: expect.any(Number),
+        outcome: 'ok',
+      }),
+    );
     expect(stack.logs.text()).not.toContain(stack.config.MOODLE_TOKEN);
   });
 });

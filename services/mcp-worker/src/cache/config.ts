@@ -78,8 +78,13 @@ export const cacheEnvShape = {
    * it waits for Moodle, so it only bounds how long a dead owner blocks others.
    */
   CACHE_LOCK_TTL_MS: env.int(5000, 100, 120_000),
-  /** Longest a caller waits for another worker's fill before calling Moodle itself, ms. */
-  CACHE_WAIT_TIMEOUT_MS: env.int(15_000, 100, 300_000),
+  /**
+   * Longest a caller waits for another worker's fill before calling Moodle
+   * itself, ms. Only reached when the filler is alive but stuck (a dead one
+   * is noticed by its lock expiring); the default covers a Moodle timeout of
+   * 15 s plus one retry.
+   */
+  CACHE_WAIT_TIMEOUT_MS: env.int(30_000, 100, 300_000),
 };
 
 export const cacheEnvSchema = z.object(cacheEnvShape);

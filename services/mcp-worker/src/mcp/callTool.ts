@@ -5,7 +5,6 @@ import { MoodleError } from '../moodle/errors.js';
 import type { MoodleApi } from '../moodle/types.js';
 import { ToolInputError } from '../tools/errors.js';
 import type { WorkerMetrics } from '../metrics.js';
-import type { InflightCalls } from './inflight.js';
 import type { ToolCatalog } from './toolCatalog.js';
 
 export interface CallDeps {
@@ -14,7 +13,6 @@ export interface CallDeps {
   defaultCourseId?: number;
   logger: Logger;
   metrics: WorkerMetrics;
-  inflight: InflightCalls;
 }
 
 export interface CallInfo {
@@ -31,11 +29,7 @@ export interface CallInfo {
  *   `isError: true` and a message the assistant can act on;
  * - anything else → "internal error" with no detail leaving the process.
  */
-export function callTool(deps: CallDeps, call: CallInfo): Promise<CallToolResult> {
-  return deps.inflight.track(() => runTool(deps, call));
-}
-
-async function runTool(deps: CallDeps, call: CallInfo): Promise<CallToolResult> {
+export async function callTool(deps: CallDeps, call: CallInfo): Promise<CallToolResult> {
   const tool = deps.catalog.get(call.name);
   if (!tool) {
     const why = deps.catalog.isDisabled(call.name)

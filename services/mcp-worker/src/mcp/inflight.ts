@@ -1,4 +1,7 @@
-/** Counts tool calls in progress, so shutdown can wait for them to finish. */
+/**
+ * Counts requests received and not yet answered, across all sessions, so
+ * shutdown can wait until every answer has been written (not merely computed).
+ */
 export class InflightCalls {
   private count = 0;
   private waiters: (() => void)[] = [];
@@ -7,14 +10,13 @@ export class InflightCalls {
     return this.count;
   }
 
-  async track<T>(work: () => Promise<T>): Promise<T> {
+  begin(): void {
     this.count++;
-    try {
-      return await work();
-    } finally {
-      this.count--;
-      if (this.count === 0) for (const w of this.waiters.splice(0)) w();
-    }
+  }
+
+  end(n = 1): void {
+    this.count = Math.max(0, this.count - n);
+    if (this.count === 0) for (const w of this.waiters.splice(0)) w();
   }
 
   /** Resolves true when no call is in progress, or false after `timeoutMs`. */

@@ -19,16 +19,14 @@ export const courseIdArg = z
   .positive()
   .optional()
   .describe(
-    'Moodle course id (a number, e.g. 2). Get it from get_courses or search_courses. ' +
-      'May be omitted when the server has a default course configured.',
+    'Moodle course id (a number, e.g. 2). Get it from get_courses or search_courses. ' + 'May be omitted when the server has a default course configured.',
   );
 
 /** 0-based page number. */
 export const pageArg = z.number().int().min(0).default(0).describe('Page number, starting at 0.');
 
 /** Page size with a cap, so one call cannot ask Moodle for everything at once. */
-export const perPageArg = (def: number, max: number) =>
-  z.number().int().min(1).max(max).default(def).describe(`Items per page (1-${max}, default ${def}).`);
+export const perPageArg = (def: number, max: number) => z.number().int().min(1).max(max).default(def).describe(`Items per page (1-${max}, default ${def}).`);
 
 /**
  * The course a course-scoped tool works on: the `courseId` argument, else the

@@ -26,11 +26,7 @@ interface RawModule {
 
 const moduleSchema = z.object({
   cmid: z.number().int().describe('Course module id (identifies the activity on the course page).'),
-  instanceId: z
-    .number()
-    .int()
-    .nullable()
-    .describe('Id of the activity itself: the assignmentId for an assign, quizId for a quiz, forumId for a forum.'),
+  instanceId: z.number().int().nullable().describe('Id of the activity itself: the assignmentId for an assign, quizId for a quiz, forumId for a forum.'),
   type: z.string().describe('Module type: assign, quiz, forum, resource, page, url, label, ...'),
   name: z.string(),
   visible: z.boolean().nullable(),
@@ -76,33 +72,30 @@ export const getCourseContents = defineTool({
   wsfunctions: ['core_course_get_contents'],
   async run(args, ctx) {
     const courseId = resolveCourseId(args.courseId, ctx);
-    // File lists inside resources are not shown, so Moodle is asked to leave them out.
-    const raw = await ctx.moodle.call<RawSection[]>(
-      'core_course_get_contents',
-      { courseid: courseId, options: [{ name: 'excludecontents', value: '1' }] },
-      { signal: ctx.signal },
-    );
+    // Moodle filters by section and module type itself (options since 2.9); file
+    // lists inside resources are not shown, so it is asked to leave them out.
+    const options = [{ name: 'excludecontents', value: '1' }];
+    if (args.moduleType !== undefined) options.push({ name: 'modname', value: args.moduleType });
+    if (args.sectionNumber !== undefined) options.push({ name: 'sectionnumber', value: String(args.sectionNumber) });
+    const raw = await ctx.moodle.call<RawSection[]>('core_course_get_contents', { courseid: courseId, options }, { signal: ctx.signal });
     const sections = raw
-      .filter((s) => args.sectionNumber === undefined || s.section === args.sectionNumber)
       .map((s) => ({
         id: s.id,
         number: s.section ?? null,
         name: s.name ?? '',
         visible: flag(s.visible),
         summary: htmlToText(s.summary, SUMMARY_MAX_CHARS),
-        modules: (s.modules ?? [])
-          .filter((m) => args.moduleType === undefined || m.modname === args.moduleType)
-          .map((m) => ({
-            cmid: m.id,
-            instanceId: m.instance ?? null,
-            type: m.modname ?? '',
-            name: m.name ?? '',
-            visible: flag(m.visible),
-            url: m.url ?? null,
-            description: m.description ? htmlToText(m.description, SUMMARY_MAX_CHARS) : null,
-          })),
+        modules: (s.modules ?? []).map((m) => ({
+          cmid: m.id,
+          instanceId: m.instance ?? null,
+          type: m.modname ?? '',
+          name: m.name ?? '',
+          visible: flag(m.visible),
+          url: m.url ?? null,
+          description: m.description ? htmlToText(m.description, SUMMARY_MAX_CHARS) : null,
+        })),
       }))
-      // With a module type filter, sections without such activities are noise.
+      // With a module type filter Moodle still lists every section; those without such activities are noise.
       .filter((s) => args.moduleType === undefined || s.modules.length > 0);
     const moduleCount = sections.reduce((n, s) => n + s.modules.length, 0);
     const filter = [args.moduleType && `type ${args.moduleType}`, args.sectionNumber !== undefined && `section ${args.sectionNumber}`]

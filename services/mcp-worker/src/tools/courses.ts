@@ -85,12 +85,7 @@ export const getCourses = defineTool({
     'with courseIds it returns just those courses. Use it to find the courseId the other tools need; ' +
     'to find a course by name use search_courses instead.',
   inputSchema: z.object({
-    courseIds: z
-      .array(moodleId('Course id.'))
-      .min(1)
-      .max(100)
-      .optional()
-      .describe('Only these courses (up to 100 ids). Omit to list all courses.'),
+    courseIds: z.array(moodleId('Course id.')).min(1).max(100).optional().describe('Only these courses (up to 100 ids). Omit to list all courses.'),
     page: pageArg,
     perPage: perPageArg(20, 100),
   }),

@@ -80,9 +80,11 @@ export function truncate(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
   if (maxChars <= 1) return '…'.slice(0, Math.max(0, maxChars));
   const room = text.slice(0, maxChars - 1);
+  // A word ends where the room ends if whitespace follows; else cut at the last
+  // word boundary unless that throws away more than a third.
+  const endsOnWord = /\s/.test(text.charAt(maxChars - 1));
   const lastSpace = room.search(/\s\S*$/);
-  // Cut at the last word boundary unless that throws away more than a third.
-  const cut = lastSpace > (maxChars * 2) / 3 ? room.slice(0, lastSpace) : room;
+  const cut = endsOnWord ? room : lastSpace > (maxChars * 2) / 3 ? room.slice(0, lastSpace) : room;
   return `${cut.trimEnd()}…`;
 }
 

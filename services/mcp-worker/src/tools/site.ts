@@ -24,7 +24,7 @@ const output = z.object({
       username: z.string().nullable(),
       fullName: z.string().nullable(),
     })
-    .describe('The Moodle account behind the server\'s token: every answer is what this account may see.'),
+    .describe("The Moodle account behind the server's token: every answer is what this account may see."),
   language: z.string().nullable().describe('Language code of that account.'),
   functions: z.array(z.string()).describe("Web service functions enabled for the server's token."),
 });

@@ -25,8 +25,11 @@ interface RawSubmissionsAnswer {
   assignments?: { assignmentid: number; submissions?: RawSubmission[] }[];
 }
 /** The fields of mod_assign_get_grades this tool reads (grade is a decimal string, "-1.00000" = none). */
-interface RawGradesAnswer {
-  assignments?: { assignmentid: number; grades?: { userid: number; attemptnumber?: number; grade?: string | number; grader?: number; timemodified?: number }[] }[];
+export interface RawGradesAnswer {
+  assignments?: {
+    assignmentid: number;
+    grades?: { userid: number; attemptnumber?: number; grade?: string | number; grader?: number; timemodified?: number }[];
+  }[];
 }
 
 /** Submitted online text is shown up to this length. */
@@ -69,10 +72,7 @@ export const getSubmissions = defineTool({
   inputSchema: z.object({
     assignmentId: moodleId('Assignment id, from get_assignments.'),
     userId: moodleId('Only this student (user id from list_students). Omit for all students.').optional(),
-    status: z
-      .enum(['new', 'draft', 'submitted', 'reopened'])
-      .optional()
-      .describe('Only submissions in this status, e.g. "submitted". Omit for all.'),
+    status: z.enum(['new', 'draft', 'submitted', 'reopened']).optional().describe('Only submissions in this status, e.g. "submitted". Omit for all.'),
   }),
   outputSchema: z.object({
     assignmentId: z.number().int(),
@@ -96,9 +96,7 @@ export const getSubmissions = defineTool({
     ]);
     const entry = (subs.assignments ?? []).find((a) => a.assignmentid === assignmentId);
     if (!entry) {
-      throw new ToolInputError(
-        `Assignment ${assignmentId} was not found or this account may not grade it. Get assignment ids with get_assignments.`,
-      );
+      throw new ToolInputError(`Assignment ${assignmentId} was not found or this account may not grade it. Get assignment ids with get_assignments.`);
     }
     // Latest grade record per user (one per attempt).
     const gradeByUser = new Map<number, NonNullable<NonNullable<RawGradesAnswer['assignments']>[number]['grades']>[number]>();
@@ -149,7 +147,8 @@ export const getSubmissions = defineTool({
           `- user ${s.userId}: ${s.status ?? 'no submission'}${s.lastModified ? ` (${formatWhen(s.lastModified)})` : ''}` +
           `, ${s.grade !== null ? `grade ${s.grade}` : s.needsGrading ? 'needs grading' : 'not graded'}` +
           (s.files.length ? `, files: ${s.files.join(', ')}` : '') +
-          (s.onlineText ? `\n  text: ${s.onlineText.slice(0, 160).replace(/\n/g, ' ')}${s.onlineText.length > 160 ? '…' : ''}` : ''),
+          // Submitted text only for a single student: for a class it would bury the overview.
+          (userId !== undefined && s.onlineText ? `\n  text: ${s.onlineText.slice(0, 300).replace(/\n/g, ' ')}${s.onlineText.length > 300 ? '…' : ''}` : ''),
         'No submissions match.',
       ),
     ].join('\n');

@@ -37,7 +37,10 @@ describe('LineDecoder', () => {
   it('reports invalid UTF-8 per line and goes on with the next line', () => {
     const d = new LineDecoder(1024);
     const events = d.push(Buffer.concat([Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from('ok\n')]));
-    expect(events).toEqual([{ type: 'invalid_utf8', bytes: 2 }, { type: 'line', text: 'ok' }]);
+    expect(events).toEqual([
+      { type: 'invalid_utf8', bytes: 2 },
+      { type: 'line', text: 'ok' },
+    ]);
   });
 
   it('accepts a line of exactly the limit, with or without \\r', () => {

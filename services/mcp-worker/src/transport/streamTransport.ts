@@ -4,6 +4,9 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { errorResponse, parseLine, type FramingErrorResponse } from './jsonrpc.js';
 import { LineDecoder } from './lineDecoder.js';
 
+/** How often a half-closed connection with pending answers is probed, ms. */
+const PROBE_MS = 250;
+
 export interface StreamTransportOptions {
   /** Longest accepted line in bytes; a longer one closes the connection. */
   maxLineBytes: number;
@@ -18,6 +21,8 @@ export interface StreamTransportOptions {
    * the process's stdout: no, the process exits instead). Default true.
    */
   ownsOutput?: boolean;
+  /** Told of each request received (begin) and answered, cancelled or abandoned (end). */
+  inflight?: { begin(): void; end(n?: number): void };
   onRefused?: (reason: 'parse_error' | 'invalid_request' | 'invalid_utf8' | 'line_too_long' | 'write_backlog') => void;
 }
 
@@ -43,6 +48,7 @@ export class StreamTransport implements Transport {
   private started = false;
   private closed = false;
   private inputEnded = false;
+  private probe?: NodeJS.Timeout;
   /** Ids of requests handed to the session and not yet answered. */
   private readonly unanswered = new Set<string | number>();
 
@@ -97,9 +103,7 @@ export class StreamTransport implements Transport {
       return;
     }
     this.output.write(JSON.stringify(message) + '\n');
-    if ('id' in message && message.id !== null && message.id !== undefined && !('method' in message) && this.unanswered.delete(message.id)) {
-      if (this.inputEnded && this.unanswered.size === 0) void this.close();
-    }
+    if ('id' in message && message.id !== null && message.id !== undefined && !('method' in message)) this.answered(message.id);
   }
 
   private readonly ondata = (chunk: Buffer | string): void => {
@@ -146,19 +150,40 @@ export class StreamTransport implements Transport {
   /** Keeps `unanswered` right; a cancelled request gets no answer (MCP spec), so it is forgotten. */
   private track(message: JSONRPCMessage): void {
     if (!('method' in message)) return;
-    if ('id' in message) this.unanswered.add(message.id);
-    else if (message.method === 'notifications/cancelled') {
+    if ('id' in message) {
+      if (!this.unanswered.has(message.id)) this.opts.inflight?.begin();
+      this.unanswered.add(message.id);
+    } else if (message.method === 'notifications/cancelled') {
       const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
-      if ((typeof id === 'string' || typeof id === 'number') && this.unanswered.delete(id) && this.inputEnded && this.unanswered.size === 0) {
-        void this.close();
-      }
+      if (typeof id === 'string' || typeof id === 'number') this.answered(id);
     }
   }
 
-  /** EOF from the peer: finish what was asked, then close. */
+  private answered(id: string | number): void {
+    if (!this.unanswered.delete(id)) return;
+    this.opts.inflight?.end();
+    if (this.inputEnded && this.unanswered.size === 0) void this.close();
+  }
+
+  /**
+   * EOF from the peer: finish what was asked, then close. TCP cannot tell a
+   * half-close (`echo … | ncat`, still reading) from a client that has gone
+   * entirely, so while answers are pending a blank line (which the framing
+   * ignores) is written every PROBE_MS: to a vanished client it provokes a
+   * reset, which closes the session and aborts its Moodle requests.
+   */
   private readonly oninputend = (): void => {
     this.inputEnded = true;
-    if (this.unanswered.size === 0) void this.close();
+    if (this.unanswered.size === 0) {
+      void this.close();
+      return;
+    }
+    if (this.ownsOutput && !this.probe) {
+      this.probe = setInterval(() => {
+        if (!this.closed && !this.output.writableEnded) this.output.write('\n');
+      }, PROBE_MS);
+      this.probe.unref();
+    }
   };
 
   /** The stream is gone (reset, or fully closed). */
@@ -175,6 +200,10 @@ export class StreamTransport implements Transport {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.probe);
+    // Requests of a closed session will never be answered.
+    if (this.unanswered.size) this.opts.inflight?.end(this.unanswered.size);
+    this.unanswered.clear();
     this.input.off('data', this.ondata);
     this.input.off('error', this.onstreamerror);
     this.input.off('end', this.oninputend);

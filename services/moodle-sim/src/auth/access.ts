@@ -1,0 +1,60 @@
+/**
+ * The caller of one web service request: has_capability / require_capability /
+ * validate_context (require_login) as the simulated functions need them.
+ */
+import { requireLogin, requiredCapability } from '../errors.js';
+import type { Store } from '../data/store.js';
+import type { User } from '../data/types.js';
+import { CAPABILITY_NAMES, ROLE_CAPABILITIES } from './capabilities.js';
+import type { TokenSpec } from './tokens.js';
+
+export class Access {
+  readonly user: User;
+
+  constructor(
+    private readonly store: Store,
+    private readonly spec: TokenSpec,
+  ) {
+    this.user = store.mustUser(spec.userid);
+  }
+
+  get userid(): number {
+    return this.user.id;
+  }
+
+  get isAdmin(): boolean {
+    return this.spec.capabilities === 'all';
+  }
+
+  /** has_capability in a course (or a module of it). */
+  has(capability: string, courseid: number): boolean {
+    if (this.spec.capabilities === 'all') return true;
+    const e = this.store.enrolment(this.userid, courseid);
+    if (!e) return false;
+    if (Array.isArray(this.spec.capabilities)) return this.spec.capabilities.includes(capability);
+    return ROLE_CAPABILITIES[e.role].has(capability);
+  }
+
+  /** require_capability: throws required_capability_exception (errorcode nopermissions). */
+  require(capability: string, courseid: number): void {
+    if (!this.has(capability, courseid)) throw requiredCapability(CAPABILITY_NAMES[capability] ?? capability);
+  }
+
+  /** validate_context → require_login: the user must be enrolled (admins pass), and hidden courses need viewhiddencourses. */
+  canEnter(courseid: number): boolean {
+    if (courseid === 1 || this.isAdmin) return true;
+    const e = this.store.enrolment(this.userid, courseid);
+    if (!e) return false;
+    const course = this.store.course(courseid);
+    return !!course && (course.visible === 1 || this.has('moodle/course:viewhiddencourses', courseid));
+  }
+
+  validateCourse(courseid: number): void {
+    if (!this.canEnter(courseid)) throw requireLogin();
+  }
+
+  /** Is the user a student of the course (an assignment participant / quiz attempter)? */
+  isStudent(courseid: number): boolean {
+    return this.store.enrolment(this.userid, courseid)?.role === 'student';
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Web service tokens. A token belongs to a user and to a "service" (the list of
+ * functions it may call). Capabilities come from the user's course roles, as
+ * in Moodle, unless the token spec overrides them.
+ */
+import { SEED } from '../seedIds.js';
+
+export interface TokenSpec {
+  userid: number;
+  /** The functions of the token's service; undefined = every simulated function. */
+  functions?: string[];
+  /**
+   * undefined: the capabilities of the user's role in each course (Moodle's defaults);
+   * 'all': every capability everywhere, enrolled or not (a site administrator);
+   * a list: exactly these capabilities, in the courses the user is enrolled in.
+   */
+  capabilities?: 'all' | string[];
+}
+
+/** The default full-access token: the demo teacher (SEED.teacherId) with site-admin powers. */
+export const DEMO_TOKEN = 'd3m0c0ffee5eed0000moodlesim00000demo';
+
+/** Role-based tokens for tests; not active unless passed in `tokens` (see testTokens()). */
+export const TEACHER_TOKEN = '7eac4e70000000000moodlesim000teacher';
+export const STUDENT_TOKEN = '57d0e470000000000moodlesim000student';
+export const RESTRICTED_TOKEN = '4e57c7ed000000000moodlesim00restrict';
+
+export function defaultTokens(): Record<string, TokenSpec> {
+  return { [DEMO_TOKEN]: { userid: SEED.teacherId, capabilities: 'all' } };
+}
+
+/**
+ * The demo token plus: the demo teacher with only the role capabilities of a
+ * course teacher, a student (SEED.studentId), and a teacher token whose service
+ * only holds core_webservice_get_site_info and core_course_get_courses.
+ */
+export function testTokens(): Record<string, TokenSpec> {
+  return {
+    ...defaultTokens(),
+    [TEACHER_TOKEN]: { userid: SEED.teacherId },
+    [STUDENT_TOKEN]: { userid: SEED.studentId },
+    [RESTRICTED_TOKEN]: { userid: SEED.teacherId, capabilities: 'all', functions: ['core_webservice_get_site_info', 'core_course_get_courses'] },
+  };
+}
