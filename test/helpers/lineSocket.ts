@@ -67,7 +67,7 @@ export class LineSocket {
     return r;
   }
 
-  waitClosed(timeoutMs = 10_000): Promise<true> {
+  waitClosed(timeoutMs = 10_000): Promise<boolean> {
     return waitFor('the connection to close', () => this.closed, { timeoutMs });
   }
 

@@ -16,10 +16,12 @@ export interface TestStack {
 
 /**
  * A moodle-sim and an in-process worker on free ports (port 0), both real
- * servers on real sockets. `env` overrides worker variables.
+ * servers on real sockets. `env` overrides worker variables; `{ shared: sim }`
+ * makes several workers use one simulator (which the caller then stops).
  */
-export async function startStack(env: Record<string, string> = {}, simOptions: SimOptions = {}): Promise<TestStack> {
-  const sim = await startSim({ port: 0, ...simOptions });
+export async function startStack(env: Record<string, string> = {}, simOptions: SimOptions | { shared: SimHandle } = {}): Promise<TestStack> {
+  const ownSim = !('shared' in simOptions);
+  const sim = 'shared' in simOptions ? simOptions.shared : await startSim({ port: 0, ...simOptions });
   const config = loadWorkerConfig({
     MOODLE_URL: sim.url,
     MOODLE_TOKEN: sim.token,
@@ -43,7 +45,7 @@ export async function startStack(env: Record<string, string> = {}, simOptions: S
     httpUrl: `http://127.0.0.1:${worker.httpPort}`,
     async stop() {
       await worker.stop();
-      await sim.stop();
+      if (ownSim) await sim.stop();
     },
   };
 }

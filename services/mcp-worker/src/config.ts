@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { env, parseEnv } from '@moodle-mcp/common';
+import { cacheEnvShape } from './cache/config.js';
 
 /**
  * Every environment variable of the worker, validated once at start (see
@@ -43,6 +44,8 @@ export const workerEnvSchema = z.object({
         .replace(/[^A-Za-z0-9_.-]/g, '-'),
     ),
   LOG_LEVEL: env.logLevel(),
+  // The shared Redis response cache (see cache/config.ts).
+  ...cacheEnvShape,
 });
 
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;

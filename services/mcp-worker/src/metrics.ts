@@ -23,7 +23,7 @@ export interface WorkerMetrics {
 const TOOL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const MOODLE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export const TOOL_OUTCOMES = ['ok', 'tool_error', 'invalid_arguments', 'moodle_error', 'cancelled', 'internal_error'] as const;
+export const TOOL_OUTCOMES = ['ok', 'ok_stale', 'tool_error', 'invalid_arguments', 'moodle_error', 'cancelled', 'internal_error'] as const;
 export const REFUSAL_REASONS = [
   'parse_error',
   'invalid_request',

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@moodle-mcp/common';
 import type { WorkerConfig } from './config.js';
+import { cacheSecrets, createCache } from './cache/index.js';
 import { createHttpServer } from './httpServer.js';
 import type { CallDeps } from './mcp/callTool.js';
 import { InflightCalls } from './mcp/inflight.js';
@@ -37,7 +38,7 @@ export interface WorkerOptions {
 export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Promise<WorkerHandle> {
   const logger =
     opts.logger ??
-    createLogger({ service: 'mcp-worker', level: config.LOG_LEVEL, stream: opts.mode === 'stdio' ? 'stderr' : 'stdout', secrets: [config.MOODLE_TOKEN] });
+    createLogger({ service: 'mcp-worker', level: config.LOG_LEVEL, stream: opts.mode === 'stdio' ? 'stderr' : 'stdout', secrets: [config.MOODLE_TOKEN, ...cacheSecrets(config)] });
   const catalog = new ToolCatalog(opts.tools, config.ALLOW_WRITES);
   const wsfunctions = [...new Set(catalog.tools.flatMap((t) => t.wsfunctions).concat('core_webservice_get_site_info'))].sort();
   const metrics = createWorkerMetrics({ version: SERVER_INFO.version, workerId: config.WORKER_ID, tools: catalog.tools.map((t) => t.name), wsfunctions });
@@ -52,8 +53,9 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
       metrics.moodleDuration.observe({ function: fn }, seconds);
     },
   });
+  const cache = createCache({ inner: moodle, baseUrl: config.MOODLE_URL, token: config.MOODLE_TOKEN, config, logger, registry: metrics.registry, functions: wsfunctions });
   const inflight = new InflightCalls();
-  const deps: CallDeps = { catalog, moodle, defaultCourseId: config.MOODLE_DEFAULT_COURSE_ID, logger, metrics };
+  const deps: CallDeps = { catalog, moodle: cache, defaultCourseId: config.MOODLE_DEFAULT_COURSE_ID, logger, metrics };
   const needed = catalog.listed.flatMap((t) => catalog.get(t.name)?.wsfunctions ?? []);
   const readiness = new ReadinessProbe(moodle, [...new Set(needed)], config.READY_CHECK_INTERVAL_MS, logger, (up) => metrics.moodleUp.set(up ? 1 : 0));
   const demo = config.MOODLE_DEMO;
@@ -65,6 +67,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     demo,
     allowWrites: config.ALLOW_WRITES,
     tools: catalog.listed.length,
+    cache: config.CACHE_ENABLED && config.REDIS_URL ? 'redis' : 'off (in-process coalescing only)',
   });
   if (demo) logger.warn('DEMO MODE: serving the built-in Moodle simulator with made-up data, not a real Moodle');
   await readiness.start();
@@ -125,11 +128,13 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
           sessions: handle.sessionCount(),
           uptimeSeconds: Math.round(process.uptime()),
         }),
+        // Ready while Moodle answers, or while the shared cache can (stale-if-error covers the gap).
         readiness: () => ({
-          ready: !draining && readiness.state.moodleReachable,
+          ready: !draining && (readiness.state.moodleReachable || cache.available),
           draining,
           demo,
           moodle: readiness.state,
+          cache: { redis: cache.available },
         }),
       },
       logger,

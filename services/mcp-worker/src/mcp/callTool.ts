@@ -2,6 +2,7 @@ import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/
 import type { z } from 'zod';
 import type { Logger } from '@moodle-mcp/common';
 import { MoodleError } from '../moodle/errors.js';
+import type { CachedMoodle } from '../cache/index.js';
 import type { MoodleApi } from '../moodle/types.js';
 import { ToolInputError } from '../tools/errors.js';
 import type { WorkerMetrics } from '../metrics.js';
@@ -9,7 +10,8 @@ import type { ToolCatalog } from './toolCatalog.js';
 
 export interface CallDeps {
   catalog: ToolCatalog;
-  moodle: MoodleApi;
+  /** Moodle through the shared cache (a pass-through when no Redis is configured). */
+  moodle: Pick<CachedMoodle, 'callWithMeta'>;
   defaultCourseId?: number;
   logger: Logger;
   metrics: WorkerMetrics;
@@ -46,8 +48,24 @@ export async function callTool(deps: CallDeps, call: CallInfo): Promise<CallTool
       outcome = 'invalid_arguments';
       return errorResult(`Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}`);
     }
-    const result = await tool.run(parsed.data, { moodle: deps.moodle, signal: call.signal, defaultCourseId: deps.defaultCourseId });
-    return { content: [{ type: 'text', text: result.text }], structuredContent: result.structured as Record<string, unknown> };
+    // Per call: notes whether any answer came from the cache past its TTL because Moodle failed.
+    let staleAge = -1;
+    const moodle: MoodleApi = {
+      call: async (fn, params, opts) => {
+        const r = await deps.moodle.callWithMeta<never>(fn, params, opts);
+        if (r.cache === 'stale') staleAge = Math.max(staleAge, r.ageSeconds);
+        return r.value;
+      },
+    };
+    const result = await tool.run(parsed.data, { moodle, signal: call.signal, defaultCourseId: deps.defaultCourseId });
+    const structuredContent = result.structured as Record<string, unknown>;
+    if (staleAge < 0) return { content: [{ type: 'text', text: result.text }], structuredContent };
+    outcome = 'ok_stale';
+    return {
+      content: [{ type: 'text', text: `${staleNote(staleAge)}\n\n${result.text}` }],
+      structuredContent,
+      _meta: { 'moodle-mcp/cache': { stale: true, ageSeconds: staleAge } },
+    };
   } catch (err) {
     if (call.signal.aborted) outcome = 'cancelled';
     else if (err instanceof ToolInputError) outcome = 'invalid_arguments';
@@ -64,6 +82,12 @@ export async function callTool(deps: CallDeps, call: CallInfo): Promise<CallTool
     deps.metrics.toolDuration.observe({ tool: tool.name }, seconds);
     deps.logger.info('tool call', { sessionId: call.sessionId, tool: tool.name, durationMs: Math.round(seconds * 1e4) / 10, outcome });
   }
+}
+
+/** Said first in a result served from the cache because Moodle could not answer. */
+function staleNote(ageSeconds: number): string {
+  const age = ageSeconds < 120 ? `${ageSeconds} s` : ageSeconds < 7200 ? `${Math.round(ageSeconds / 60)} min` : `${Math.round(ageSeconds / 3600)} h`;
+  return `[STALE DATA] Moodle is not answering right now; this is the last good answer, ${age} old. It may be out of date.`;
 }
 
 function errorResult(text: string): CallToolResult {
