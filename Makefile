@@ -1,7 +1,7 @@
 # Operations for the Moodle MCP stack. `make` alone lists the targets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help local local-down local-status test build clean bench-sessions
+.PHONY: help local local-down local-status test build clean bench-sessions bench-cache
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,3 +27,7 @@ clean: ## remove build output
 bench-sessions: ## sessions benchmark: 1,000 clients at once, then RSS per idle session (SESSIONS=N)
 	@bash scripts/ensure-deps.sh ncat:ncat && bash scripts/npm-install.sh
 	@node bench/dist/sessions.js --sessions $${SESSIONS:-1000}
+
+bench-cache: ## cache benchmark: 1,000 identical cold calls over 2 workers + a mixed read workload (hit ratio)
+	@bash scripts/ensure-deps.sh redis-server:redis-server && bash scripts/npm-install.sh
+	@node bench/dist/cache.js --workers $${WORKERS:-2}
