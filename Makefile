@@ -6,14 +6,34 @@ SHELL := /bin/bash
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-local: ## start the stack natively in the background (demo Moodle unless MOODLE_URL is set)
+# --- Native runner: the same topology as local processes (scripts/local.sh) ---
+# Settings come from the environment and .env (see .env.example); the run
+# directory is RUN_DIR (run/local). `make status` and `make client-config`
+# below serve both ways of running.
+.PHONY: local-scale local-restart-worker status client-config
+
+local: ## start the stack natively in the background: HAProxy, Redis, WORKERS=3 workers (demo Moodle unless MOODLE_URL is set)
 	@bash scripts/local.sh up
 
 local-down: ## stop everything `make local` started
 	@bash scripts/local.sh down
 
-local-status: ## show the processes of the native stack
+local-status: ## native stack: processes, HAProxy's server states, sessions per worker
 	@bash scripts/local.sh status
+
+local-scale: ## native stack: run N workers (N=5); HAProxy is changed through its runtime API
+	@bash scripts/local.sh scale $(N)
+
+local-restart-worker: ## native stack: restart worker-I gracefully (I=2)
+	@bash scripts/local.sh restart-worker $(I)
+
+status: ## the running stack: native processes and HAProxy server states; compose services too when they run
+	@bash scripts/local.sh status
+	@if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1 && [ -n "$$(docker compose ps -q 2>/dev/null)" ]; then \
+	  echo; echo "Docker Compose stack:"; docker compose ps; fi
+
+client-config: ## print the MCP client configuration (Linux, macOS, Windows) for this host's VIP
+	@bash scripts/local.sh client-config
 
 test: ## run every test (installs missing packages, npm ci, build, jest)
 	@bash scripts/test.sh
@@ -31,3 +51,24 @@ bench-sessions: ## sessions benchmark: 1,000 clients at once, then RSS per idle 
 bench-cache: ## cache benchmark: 1,000 identical cold calls over 2 workers + a mixed read workload (hit ratio)
 	@bash scripts/ensure-deps.sh redis-server:redis-server && bash scripts/npm-install.sh
 	@node bench/dist/cache.js --workers $${WORKERS:-2}
+
+# --- Docker Compose: the production path (docker-compose.yml, scripts/compose.sh) ---
+.PHONY: up down restart logs scale compose-config
+
+up: ## start the stack with Docker Compose (builds; demo Moodle unless MOODLE_URL is set in .env)
+	@bash scripts/compose.sh up
+
+down: ## stop and remove the compose stack (Prometheus/Grafana data volumes are kept)
+	@bash scripts/compose.sh down
+
+restart: ## restart the compose stack's containers in place (SERVICE=name for one)
+	@bash scripts/compose.sh restart $(SERVICE)
+
+logs: ## follow the compose stack's logs (SERVICE=name follows one service)
+	@bash scripts/compose.sh logs $(SERVICE)
+
+scale: ## set the number of mcp-worker replicas of the running compose stack (N=5)
+	@bash scripts/compose.sh scale $(N)
+
+compose-config: ## validate docker-compose.yml (no engine needed; uses .env, else .env.example)
+	@bash scripts/compose.sh config

@@ -1,106 +1,462 @@
 #!/usr/bin/env bash
-# The native runner: the stack as local processes, for tests, benchmarks and
-# machines without Docker.  Usage: scripts/local.sh up|down|status
+# The native runner: the stack's topology as local processes, for tests,
+# benchmarks, CI and machines without Docker.
 #
-# Today it runs one mcp-worker on MCP_PORT (default 3000) and, when MOODLE_URL
-# is not set, the built-in Moodle simulator (demo mode, labelled as such).
-# Everything it starts is recorded under RUN_DIR (default ./run/local): one
-# .pid and one log file per process; `down` stops exactly those processes.
+#   scripts/local.sh up                 start everything, return once every worker is UP in HAProxy
+#   scripts/local.sh down               stop everything `up` started (nothing is left behind)
+#   scripts/local.sh status             processes, HAProxy's view of each worker, sessions
+#   scripts/local.sh scale N            run N workers (adds/removes HAProxy servers; no config edit, no reload)
+#   scripts/local.sh restart-worker I   restart worker-I gracefully (also clears a given-up worker)
+#   scripts/local.sh client-config      the MCP client configuration for this host, per OS
+#   scripts/local.sh check-config       `haproxy -c` on haproxy/haproxy.cfg with the runner's environment
+#
+# Processes: HAProxy (haproxy/haproxy.cfg, WORKER_DISCOVERY=runtime), Redis
+# (redis/redis.conf on 127.0.0.1 with a password generated into RUN_DIR),
+# workers worker-1..N on 127.0.0.1 (MCP on WORKER_MCP_BASE_PORT+i, HTTP on
+# WORKER_HTTP_BASE_PORT+i), moodle-sim when MOODLE_URL is not set (demo), and
+# a supervisor that restarts a worker that dies (at most WORKER_MAX_RESTARTS
+# times per WORKER_RESTART_WINDOW seconds) and adds each ready worker to
+# HAProxy through its runtime API. Pid files, logs, the runtime API socket and
+# the generated secrets (mode 600) live under RUN_DIR (default run/local).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-RUN_DIR=${RUN_DIR:-$ROOT/run/local}
-LOG_DIR=$RUN_DIR/logs
-# An operator's .env (see .env.example) configures the native run too.
-if [ -f .env ]; then set -a; . ./.env; set +a; fi
-MCP_HOST=${MCP_HOST:-127.0.0.1}
-MCP_PORT=${MCP_PORT:-3000}
-HTTP_PORT=${HTTP_PORT:-9464}
-SIM_PORT=${SIM_PORT:-8088}
-READY_TIMEOUT=${READY_TIMEOUT:-60}
+# shellcheck source=scripts/local-lib.sh
+. "$(dirname "$0")/local-lib.sh"
+cd "$ROOT"
 
-say() { printf 'local: %s\n' "$*"; }
+CFG=$ROOT/haproxy/haproxy.cfg
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-
-# start NAME COMMAND... : runs COMMAND in the background, logs to LOG_DIR/NAME.log
-start() {
-  local name=$1; shift
-  if pid_alive "$RUN_DIR/$name.pid"; then say "$name already running (pid $(cat "$RUN_DIR/$name.pid"))"; return; fi
-  nohup "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
-  echo $! >"$RUN_DIR/$name.pid"
-  say "started $name (pid $!, log $LOG_DIR/$name.log)"
+# The password of the stats page: STATS_PASSWORD, else one generated at `up`.
+stats_password() {
+  if [ -n "${STATS_PASSWORD:-}" ]; then echo "$STATS_PASSWORD"; else secret "$RUN_DIR/stats.password"; fi
 }
 
-# wait_ready NAME URL : polls URL until it answers 2xx, the process dies, or READY_TIMEOUT
-wait_ready() {
-  local name=$1 url=$2 deadline=$((SECONDS + READY_TIMEOUT))
-  until node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$url" 2>/dev/null; do
-    if ! pid_alive "$RUN_DIR/$name.pid"; then
-      say "$name exited during start-up; last lines of its log:"; tail -n 20 "$LOG_DIR/$name.log" >&2; return 1
+# with_haproxy_env COMMAND...: COMMAND with the variables haproxy.cfg reads.
+with_haproxy_env() {
+  HAPROXY_BIND=$HAPROXY_BIND MCP_PORT=$MCP_PORT STATS_PORT=$STATS_PORT STATS_USER=$STATS_USER \
+    STATS_PASSWORD=$(stats_password) HAPROXY_ALLOWLIST=$HAPROXY_ALLOWLIST HAPROXY_SOCKET=$HAPROXY_SOCKET \
+    HAPROXY_CHECK_INTER=$HAPROXY_CHECK_INTER HAPROXY_CHECK_FASTINTER=$HAPROXY_CHECK_FASTINTER \
+    WORKER_DISCOVERY=runtime "$@"
+}
+
+check_config() {
+  local out
+  if ! out=$(with_haproxy_env "$HAPROXY_BIN" -c -f "$CFG" 2>&1); then
+    printf '%s\n' "$out" >&2
+    say "haproxy/haproxy.cfg does not pass 'haproxy -c' with this environment (see above)" >&2
+    return 1
+  fi
+  say "haproxy -c: $CFG is valid"
+}
+
+# The options of a worker's HAProxy server: the `default-server` line of the
+# backend in haproxy.cfg, expanded like HAProxy expands it. Servers added
+# through the runtime API do not inherit default-server in HAProxy 2.6, and
+# reading the line keeps one place for the check settings.
+server_options() {
+  local line
+  line=$(sed -n 's/^[[:space:]]*default-server[[:space:]]\{1,\}//p' "$CFG" | head -n 1)
+  [ -n "$line" ] || die "no default-server line in $CFG"
+  eval "set -- $line"
+  echo "$*"
+}
+
+# --- the supervisor ---------------------------------------------------------
+
+slog() {
+  local level=$1; shift
+  local msg=$*
+  printf '{"time":"%s","level":"%s","service":"local-supervisor","message":"%s"}\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$level" "${msg//\"/\\\"}"
+}
+
+start_worker() {
+  local i=$1 name=worker-$1
+  MCP_HOST=127.0.0.1 MCP_PORT=$(worker_mcp_port "$i") HTTP_HOST=127.0.0.1 HTTP_PORT=$(worker_http_port "$i") \
+    WORKER_ID=$name REDIS_URL=redis://127.0.0.1:$REDIS_PORT REDIS_PASSWORD=$(cat "$RUN_DIR/redis.password") \
+    start "$name" node "$ROOT/services/mcp-worker/dist/main.js"
+  slog info "started $name (pid $(cat "$RUN_DIR/$name.pid"), MCP 127.0.0.1:$(worker_mcp_port "$i"), HTTP 127.0.0.1:$(worker_http_port "$i"))"
+}
+
+# Adds worker-I to backend `workers`; it is UP at once (it answered /ready).
+register_worker() {
+  local i=$1 name=worker-$1 answer
+  answer=$(hx "add server workers/$name 127.0.0.1:$(worker_mcp_port "$i") check port $(worker_http_port "$i") $(server_options)") || true
+  if [[ $answer != *"New server registered"* ]]; then
+    slog warn "HAProxy refused to add $name: ${answer//$'\n'/ }"
+    return 0
+  fi
+  hx "enable health workers/$name" >/dev/null
+  hx "enable server workers/$name" >/dev/null
+  slog info "added $name to HAProxy backend workers"
+}
+
+# restart_allowed NAME: true while NAME restarted fewer than WORKER_MAX_RESTARTS
+# times in the last WORKER_RESTART_WINDOW seconds (and records this restart).
+restart_allowed() {
+  local f=$RUN_DIR/$1.restarts now t recent=()
+  now=$(date +%s)
+  if [ -f "$f" ]; then
+    while read -r t; do [ $((now - t)) -lt "$WORKER_RESTART_WINDOW" ] && recent+=("$t"); done <"$f"
+  fi
+  [ ${#recent[@]} -lt "$WORKER_MAX_RESTARTS" ] || return 1
+  printf '%s\n' "${recent[@]}" "$now" >"$f"
+}
+
+supervise_once() {
+  [ -f "$RUN_DIR/stopping" ] && return 0
+  local desired registered i name
+  desired=$(cat "$RUN_DIR/workers.desired" 2>/dev/null) || return 0
+  registered=" $(hx_servers | awk '{printf "%s ", $1}')"
+  for ((i = 1; i <= desired; i++)); do
+    name=worker-$i
+    [ -f "$RUN_DIR/$name.failed" ] && continue
+    if ! pid_alive "$name"; then
+      if [ -f "$RUN_DIR/$name.pid" ]; then
+        if ! restart_allowed "$name"; then
+          slog error "$name keeps exiting ($WORKER_MAX_RESTARTS restarts within ${WORKER_RESTART_WINDOW}s); giving up on it. See $LOG_DIR/$name.log, then: scripts/local.sh restart-worker $i"
+          touch "$RUN_DIR/$name.failed"
+          forget "$name"
+          continue
+        fi
+        slog warn "$name (pid $(cat "$RUN_DIR/$name.pid")) is not running; restarting it"
+      fi
+      start_worker "$i"
     fi
+    if [[ $registered != *" $name "* ]] && http_ok "$(worker_http_port "$i")" /ready; then
+      register_worker "$i"
+    fi
+  done
+}
+
+supervise() {
+  local nap=""
+  trap 'slog info "supervisor stopping"; [ -z "$nap" ] || kill "$nap" 2>/dev/null; exit 0' TERM INT
+  slog info "supervisor started (restarts a dead worker at most $WORKER_MAX_RESTARTS times per ${WORKER_RESTART_WINDOW}s)"
+  while [ ! -f "$RUN_DIR/stopping" ]; do
+    with_lock supervise_once || slog warn "supervisor pass failed; trying again"
+    sleep 0.5 &
+    nap=$!
+    wait "$nap" || true
+    nap=""
+  done
+  slog info "supervisor stopping"
+}
+
+# --- up ---------------------------------------------------------------------
+
+fail() {
+  say "$*" >&2
+  down >&2 || true
+  exit 1
+}
+
+tail_log() { [ -f "$LOG_DIR/$1.log" ] && { say "last lines of $LOG_DIR/$1.log:" >&2; tail -n 20 "$LOG_DIR/$1.log" >&2; }; return 0; }
+
+# wait_until NAME WHAT COMMAND...: polls COMMAND until it succeeds, NAME's process dies, or READY_TIMEOUT.
+wait_until() {
+  local name=$1 what=$2 deadline=$((SECONDS + READY_TIMEOUT)); shift 2
+  until "$@"; do
+    if ! pid_alive "$name"; then tail_log "$name"; fail "$name exited during start-up"; fi
+    if [ $SECONDS -ge $deadline ]; then tail_log "$name"; fail "$name: $what not reached within ${READY_TIMEOUT}s"; fi
+    sleep 0.1
+  done
+  say "$name: $what"
+}
+
+redis_ping() { [[ $(REDISCLI_AUTH=$(cat "$RUN_DIR/redis.password") timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
+haproxy_answers() { [[ $(hx "show info" 2>/dev/null) == *"Name: HAProxy"* ]]; }
+
+# unhealthy N: prints what keeps the first N workers from being ready and UP in
+# HAProxy (UP exactly: at least one of HAProxy's own checks has passed).
+unhealthy() {
+  local n=$1 i servers out=""
+  servers=$(hx_servers)
+  for ((i = 1; i <= n; i++)); do
+    if ! http_ok "$(worker_http_port "$i")" /ready; then out+="worker-$i(/ready) "
+    elif ! grep -q "^worker-$i UP " <<<"$servers"; then out+="worker-$i(HAProxy) "; fi
+  done
+  printf '%s' "$out"
+}
+
+wait_healthy() {
+  local n=$1 deadline=$((SECONDS + READY_TIMEOUT)) bad i
+  while bad=$(unhealthy "$n") && [ -n "$bad" ]; do
+    pid_alive supervisor || { tail_log supervisor; fail "the supervisor exited"; }
+    for ((i = 1; i <= n; i++)); do
+      [ -f "$RUN_DIR/worker-$i.failed" ] && { tail_log "worker-$i"; fail "worker-$i keeps exiting"; }
+    done
     if [ $SECONDS -ge $deadline ]; then
-      say "$name not ready at $url after ${READY_TIMEOUT}s; last lines of its log:"; tail -n 20 "$LOG_DIR/$name.log" >&2; return 1
+      for ((i = 1; i <= n; i++)); do [[ $bad == *"worker-$i("* ]] && tail_log "worker-$i"; done
+      fail "not healthy within ${READY_TIMEOUT}s: $bad"
     fi
     sleep 0.2
   done
-  say "$name ready ($url)"
+  say "all $n workers ready and UP in HAProxy"
+}
+
+write_stack_env() {
+  local v
+  {
+    echo "# Settings of the running native stack (written by scripts/local.sh up; no secrets)."
+    for v in HAPROXY_BIND MCP_PORT STATS_PORT STATS_USER REDIS_PORT SIM_PORT WORKERS WORKER_MCP_BASE_PORT \
+      WORKER_HTTP_BASE_PORT HAPROXY_ALLOWLIST HAPROXY_CHECK_INTER HAPROXY_CHECK_FASTINTER VIP; do
+      printf '%s=%q\n' "$v" "${!v:-}"
+    done
+  } >"$RUN_DIR/stack.env"
 }
 
 up() {
-  bash scripts/ensure-deps.sh ncat:ncat
-  bash scripts/npm-install.sh
-  mkdir -p "$LOG_DIR"
-  if [ -z "${MOODLE_URL:-}" ]; then
-    say "MOODLE_URL is not set: DEMO MODE with the built-in Moodle simulator (made-up data)"
-    start moodle-sim env SIM_HOST=127.0.0.1 SIM_PORT="$SIM_PORT" node services/moodle-sim/dist/main.js
-    wait_ready moodle-sim "http://127.0.0.1:$SIM_PORT/health" || { down; exit 1; }
-    export MOODLE_URL="http://127.0.0.1:$SIM_PORT"
-    MOODLE_TOKEN=$(node -p 'require("./services/moodle-sim/dist/index.js").DEMO_TOKEN')
-    export MOODLE_TOKEN MOODLE_DEMO=true
-  elif [ -z "${MOODLE_TOKEN:-}" ]; then
-    say "MOODLE_URL is set but MOODLE_TOKEN is not; put both in .env (see .env.example)"; exit 2
+  if pid_alive supervisor; then
+    say "already running (RUN_DIR $RUN_DIR)"
+    status
+    return 0
   fi
-  start mcp-worker-1 env MCP_HOST="$MCP_HOST" MCP_PORT="$MCP_PORT" HTTP_HOST=127.0.0.1 HTTP_PORT="$HTTP_PORT" WORKER_ID=worker-1 \
-    node services/mcp-worker/dist/main.js
-  wait_ready mcp-worker-1 "http://127.0.0.1:$HTTP_PORT/ready" || { down; exit 1; }
+  bash scripts/ensure-deps.sh haproxy:haproxy redis-server:redis-server ncat:ncat
+  [ -n "${LOCAL_SKIP_BUILD:-}" ] || bash scripts/npm-install.sh
+  down >/dev/null # leftovers of a run that was not stopped cleanly
+  mkdir -p "$LOG_DIR"
+  chmod 700 "$RUN_DIR"
+  rm -f "$RUN_DIR/stopping"
+  local demo="" p i
+  [ -n "${MOODLE_URL:-}" ] || demo=1
+  for p in MCP_PORT STATS_PORT REDIS_PORT ${demo:+SIM_PORT}; do
+    port_busy "${!p}" && die "$p ${!p} is in use on 127.0.0.1 (another stack? 'make local-down', or choose another $p)"
+  done
+  for ((i = 1; i <= WORKERS; i++)); do
+    port_busy "$(worker_mcp_port "$i")" && die "port $(worker_mcp_port "$i") (WORKER_MCP_BASE_PORT+$i) is in use"
+    port_busy "$(worker_http_port "$i")" && die "port $(worker_http_port "$i") (WORKER_HTTP_BASE_PORT+$i) is in use"
+  done
+  write_stack_env
+
+  if [ -n "$demo" ]; then
+    say "**********************************************************************"
+    say "MOODLE_URL is not set: DEMO MODE on the built-in Moodle simulator"
+    say "(made-up courses and students). Set MOODLE_URL and MOODLE_TOKEN in .env"
+    say "to use your school's Moodle."
+    say "**********************************************************************"
+    SIM_HOST=127.0.0.1 SIM_PORT=$SIM_PORT start moodle-sim node services/moodle-sim/dist/main.js
+    wait_until moodle-sim "ready on 127.0.0.1:$SIM_PORT" http_ok "$SIM_PORT" /health
+    export MOODLE_URL="http://127.0.0.1:$SIM_PORT" MOODLE_DEMO=true
+    MOODLE_TOKEN=$(node -p 'require("./services/moodle-sim/dist/index.js").DEMO_TOKEN')
+    export MOODLE_TOKEN
+  elif [ -z "${MOODLE_TOKEN:-}" ]; then
+    die "MOODLE_URL is set but MOODLE_TOKEN is not; put both in .env (see .env.example)"
+  fi
+
+  secret "$RUN_DIR/redis.password" >/dev/null
+  mkdir -p "$RUN_DIR/redis"
+  (
+    umask 077
+    printf '# Generated by scripts/local.sh (mode 600: holds the password).\ninclude %s\nport %s\nbind 127.0.0.1\ndir %s\nrequirepass %s\n' \
+      "$ROOT/redis/redis.conf" "$REDIS_PORT" "$RUN_DIR/redis" "$(cat "$RUN_DIR/redis.password")" >"$RUN_DIR/redis.conf"
+  )
+  start redis "$REDIS_BIN" "$RUN_DIR/redis.conf"
+  wait_until redis "answers on 127.0.0.1:$REDIS_PORT" redis_ping
+
+  check_config || fail "HAProxy not started"
+  with_haproxy_env start haproxy "$HAPROXY_BIN" -db -f "$CFG"
+  wait_until haproxy "runtime API answers on $HAPROXY_SOCKET" haproxy_answers
+
+  echo "$WORKERS" >"$RUN_DIR/workers.desired"
+  start supervisor bash "$ROOT/scripts/local.sh" _supervise
+  say "starting $WORKERS workers (supervisor pid $(cat "$RUN_DIR/supervisor.pid"), log $LOG_DIR/supervisor.log)"
+  wait_healthy "$WORKERS"
+
   echo
-  say "the stack is up. MCP endpoint: $MCP_HOST:$MCP_PORT${MOODLE_DEMO:+ (DEMO Moodle)}"
+  say "the stack is up${demo:+ (DEMO Moodle)}. MCP endpoint (VIP): $(vip):$MCP_PORT"
+  local where=$RUN_DIR/stats.password
+  [ -z "${STATS_PASSWORD:-}" ] || where=STATS_PASSWORD
+  say "stats page: http://$(vip):$STATS_PORT/ (user $STATS_USER, password in $where); Prometheus: /metrics"
   say "client configuration:"
-  printf '  { "mcpServers": { "moodle": { "command": "ncat", "args": ["%s", "%s"] } } }\n' "$MCP_HOST" "$MCP_PORT"
-  say "stop it with: make local-down"
+  printf '  { "mcpServers": { "moodle": { "command": "ncat", "args": ["%s", "%s"] } } }\n' "$(vip)" "$MCP_PORT"
+  say "more: make client-config | make status | make local-down"
+}
+
+# --- down -------------------------------------------------------------------
+
+pids_of() {
+  local name
+  for name in "$@"; do pid_alive "$name" && cat "$RUN_DIR/$name.pid"; done
+  return 0
+}
+
+# stop_stage TIMEOUT NAME...: stops those processes together and forgets them.
+stop_stage() {
+  local timeout=$1 name; shift
+  local pids
+  mapfile -t pids < <(pids_of "$@")
+  [ ${#pids[@]} -gt 0 ] && say "stopping $*"
+  stop_pids "$timeout" "${pids[@]}"
+  for name in "$@"; do forget "$name"; done
 }
 
 down() {
   shopt -s nullglob
-  local pids=() names=()
-  for f in "$RUN_DIR"/*.pid; do
-    if pid_alive "$f"; then pids+=("$(cat "$f")"); names+=("$(basename "$f" .pid)"); kill -TERM "$(cat "$f")" 2>/dev/null || true; fi
-    rm -f "$f"
-  done
-  [ ${#pids[@]} -eq 0 ] && { say "nothing running"; return 0; }
-  say "stopping ${names[*]}"
-  local deadline=$((SECONDS + 20))
-  for p in "${pids[@]}"; do
-    while kill -0 "$p" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-    if kill -0 "$p" 2>/dev/null; then say "pid $p did not stop in time; killing it"; kill -KILL "$p" 2>/dev/null || true; fi
-  done
-  say "stopped"
+  local f names=() workers=()
+  for f in "$RUN_DIR"/*.pid; do names+=("$(basename "$f" .pid)"); done
+  if [ ${#names[@]} -eq 0 ]; then say "nothing running (RUN_DIR $RUN_DIR)"; return 0; fi
+  # The supervisor first, so it restarts nothing: it stops at the marker, and
+  # the lock waits out a pass that is starting a worker right now.
+  touch "$RUN_DIR/stopping"
+  with_lock true
+  stop_stage 5 supervisor
+  for f in "$RUN_DIR"/worker-*.pid "$RUN_DIR"/mcp-worker-*.pid; do workers+=("$(basename "$f" .pid)"); done
+  # Workers drain first (in-flight calls finish, then sessions close), then the rest.
+  [ ${#workers[@]} -gt 0 ] && stop_stage $(( ${DRAIN_TIMEOUT_MS:-10000} / 1000 + 5 )) "${workers[@]}"
+  stop_stage 5 haproxy
+  stop_stage 10 redis moodle-sim
+  names=()
+  for f in "$RUN_DIR"/*.pid; do names+=("$(basename "$f" .pid)"); done
+  [ ${#names[@]} -gt 0 ] && stop_stage 10 "${names[@]}"
+  rm -f "$RUN_DIR"/*.failed "$RUN_DIR"/*.restarts "$RUN_DIR/workers.desired" "$RUN_DIR/stack.env" "$HAPROXY_SOCKET" \
+    "$RUN_DIR/redis.conf" "$RUN_DIR/redis.password" "$RUN_DIR/stats.password"
+  rm -rf "$RUN_DIR/redis"
+  rm -f "$RUN_DIR/stopping"
+  say "stopped (logs kept in $LOG_DIR)"
 }
+
+# --- scale, restart-worker ----------------------------------------------------
+
+require_running() { pid_alive supervisor || die "the native stack is not running in $RUN_DIR (start it with: make local)"; }
+
+# Sets the wanted number of workers; prints "I PID" for each worker to remove
+# (its pid file is forgotten first, so the supervisor leaves it alone).
+set_desired() {
+  local n=$1 f i
+  echo "$n" >"$RUN_DIR/workers.desired"
+  for f in "$RUN_DIR"/worker-*.pid; do
+    i=${f##*/worker-}; i=${i%.pid}
+    if [ "$i" -gt "$n" ]; then
+      pid_alive "worker-$i" && echo "$i $(cat "$f")"
+      forget "worker-$i"
+      rm -f "$RUN_DIR/worker-$i.failed" "$RUN_DIR/worker-$i.restarts"
+    fi
+  done
+  return 0
+}
+
+scale() {
+  local n=${1:-}
+  [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le "$MAX_WORKERS" ] || die "usage: scripts/local.sh scale N, or make local-scale N=5 (N = 1-$MAX_WORKERS workers)"
+  require_running
+  shopt -s nullglob
+  local removed i pid name
+  removed=$(with_lock set_desired "$n")
+  while read -r i pid; do
+    [ -n "$i" ] || continue
+    name=worker-$i
+    # No new sessions; the worker lets in-flight calls finish, then closes its sessions.
+    hx "disable server workers/$name" >/dev/null || true
+    say "removing $name (pid $pid)"
+    stop_pids $(( ${DRAIN_TIMEOUT_MS:-10000} / 1000 + 5 )) "$pid"
+    hx "shutdown sessions server workers/$name" >/dev/null || true
+    hx "del server workers/$name" >/dev/null || true
+  done <<<"$removed"
+  # Slots above N that HAProxy still lists (e.g. a worker that had been given up on).
+  for name in $(hx_servers | awk '{print $1}'); do
+    i=${name#worker-}
+    if [[ $i =~ ^[0-9]+$ ]] && [ "$i" -gt "$n" ]; then
+      hx "disable server workers/$name" >/dev/null || true
+      hx "shutdown sessions server workers/$name" >/dev/null || true
+      hx "del server workers/$name" >/dev/null || true
+    fi
+  done
+  sed -i "s/^WORKERS=.*/WORKERS=$n/" "$RUN_DIR/stack.env"
+  wait_healthy "$n"
+  say "running $n workers"
+}
+
+clear_failure() { rm -f "$RUN_DIR/worker-$1.failed" "$RUN_DIR/worker-$1.restarts"; }
+
+restart_worker() {
+  local i=${1:-} pid
+  [[ $i =~ ^[0-9]+$ ]] && [ "$i" -ge 1 ] || die "usage: scripts/local.sh restart-worker I, or make local-restart-worker I=2 (I=1 is worker-1)"
+  require_running
+  [ "$i" -le "$(cat "$RUN_DIR/workers.desired")" ] || die "worker-$i is not part of the stack (it runs $(cat "$RUN_DIR/workers.desired") workers)"
+  with_lock clear_failure "$i"
+  if pid_alive "worker-$i"; then
+    pid=$(cat "$RUN_DIR/worker-$i.pid")
+    say "stopping worker-$i (pid $pid); the supervisor starts it again"
+    stop_pids $(( ${DRAIN_TIMEOUT_MS:-10000} / 1000 + 5 )) "$pid"
+  fi
+  wait_healthy "$(cat "$RUN_DIR/workers.desired")"
+}
+
+# --- status, client-config ----------------------------------------------------
 
 status() {
   shopt -s nullglob
-  local any=0
+  local f name any=0 i n servers body
+  for f in "$RUN_DIR"/*.pid; do any=1; done
+  if [ $any -eq 0 ]; then say "the native stack is not running (RUN_DIR $RUN_DIR)"; return 0; fi
+  echo "Native stack in $RUN_DIR — VIP $(vip):$MCP_PORT, stats :$STATS_PORT"
+  echo
+  printf '  %-12s %-8s %s\n' PROCESS PID STATE
   for f in "$RUN_DIR"/*.pid; do
-    any=1
-    if pid_alive "$f"; then echo "$(basename "$f" .pid): running (pid $(cat "$f"))"; else echo "$(basename "$f" .pid): not running"; fi
+    name=$(basename "$f" .pid)
+    if pid_alive "$name"; then printf '  %-12s %-8s %s\n' "$name" "$(cat "$f")" running
+    else printf '  %-12s %-8s %s\n' "$name" "$(cat "$f")" "NOT RUNNING"; fi
   done
-  [ $any -eq 1 ] || echo "nothing started by the native runner"
+  for f in "$RUN_DIR"/*.failed; do printf '  %-12s %-8s %s\n' "$(basename "$f" .failed)" - "GIVEN UP (restart-worker)"; done
+  echo
+  if servers=$(hx_servers | sort -V) && [ -n "$servers" ]; then
+    echo "  HAProxy backend workers (runtime API):"
+    printf '  %-10s %-8s %-8s %8s %8s  %s\n' SERVER STATUS CHECK SESSIONS TOTAL ADDRESS
+    while read -r name st chk cur tot addr; do
+      printf '  %-10s %-8s %-8s %8s %8s  %s\n' "$name" "$st" "$chk" "$cur" "$tot" "$addr"
+    done <<<"$servers"
+  else
+    echo "  HAProxy: runtime API not answering ($HAPROXY_SOCKET)"
+  fi
+  echo
+  n=$(cat "$RUN_DIR/workers.desired" 2>/dev/null || echo 0)
+  printf '  %-10s %-10s %s\n' WORKER READY SESSIONS
+  for ((i = 1; i <= n; i++)); do
+    body=$(http_get "$(worker_http_port "$i")" /health | tail -n 1)
+    printf '  %-10s %-10s %s\n' "worker-$i" \
+      "$(http_get "$(worker_http_port "$i")" /ready | head -n 1 | awk '{print ($2 == 200) ? "ready" : ($2 == "" ? "no answer" : "not ready (" $2 ")")}')" \
+      "$(grep -o '"sessions":[0-9]*' <<<"$body" | cut -d: -f2 || true)"
+  done
 }
 
-case "${1:-}" in
+client_config() {
+  local host port=$MCP_PORT
+  host=$(vip)
+  cat <<EOF
+MCP client configuration for the Moodle MCP stack at $host:$port
+(Claude Desktop: Settings > Developer > Edit Config; macOS file
+~/Library/Application Support/Claude/claude_desktop_config.json, Windows
+%APPDATA%\\Claude\\claude_desktop_config.json)
+
+Linux (ncat: sudo apt install ncat; or "command": "nc"):
+  { "mcpServers": { "moodle": { "command": "ncat", "args": ["$host", "$port"] } } }
+
+macOS (nc is built in; or ncat from: brew install nmap):
+  { "mcpServers": { "moodle": { "command": "nc", "args": ["$host", "$port"] } } }
+
+Windows (ncat.exe comes with Nmap for Windows, https://nmap.org/download.html):
+  { "mcpServers": { "moodle": { "command": "ncat.exe", "args": ["$host", "$port"] } } }
+  if ncat.exe is not on PATH, give its full path:
+  { "mcpServers": { "moodle": { "command": "C:\\\\Program Files (x86)\\\\Nmap\\\\ncat.exe", "args": ["$host", "$port"] } } }
+EOF
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  up | down | status | scale | restart-worker | client-config | check-config | _supervise) ;;
+  *)
+    echo "usage: $0 up|down|status|scale N|restart-worker I|client-config|check-config" >&2
+    exit 2
+    ;;
+esac
+load_settings "$cmd"
+case "$cmd" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  scale) scale "$@" ;;
+  restart-worker) restart_worker "$@" ;;
+  client-config) client_config ;;
+  check-config) check_config ;;
+  _supervise) supervise ;;
 esac

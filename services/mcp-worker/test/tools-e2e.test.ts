@@ -120,8 +120,9 @@ describe('every tool over stdio (local mode)', () => {
   it('initializes, lists the tools and calls every one, logs only on stderr', async () => {
     await exerciseEveryTool(client, sim);
     // stdout carries only the protocol (the client would have failed otherwise); logs are JSON on stderr.
-    const firstLog = JSON.parse(stderr.split('\n')[0]);
-    expect(firstLog).toEqual(expect.objectContaining({ service: 'mcp-worker', level: 'info', message: 'starting' }));
+    const logs = stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logs).toContainEqual(expect.objectContaining({ service: 'mcp-worker', level: 'info', message: 'starting', mode: 'stdio' }));
+    expect(logs).toContainEqual(expect.objectContaining({ message: 'tool call', tool: 'get_grades', outcome: 'ok' }));
     expect(stderr).not.toContain(sim.token);
   });
 });

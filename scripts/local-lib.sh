@@ -1,0 +1,188 @@
+# shellcheck shell=bash
+# Helpers of the native runner (sourced by scripts/local.sh): its settings,
+# process bookkeeping under RUN_DIR, HAProxy's runtime API and tiny HTTP probes.
+# Nothing here prints a secret.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# An operator's .env (see .env.example) configures the native run too; a
+# variable already set in the environment wins, so tests and one-off
+# commands (`MCP_PORT=4000 make local`) can override it. ENV_FILE=/dev/null
+# ignores .env.
+load_env_file() {
+  local file=$1 line key value
+  [ -f "$file" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+    key=${BASH_REMATCH[2]} value=${BASH_REMATCH[3]}
+    [ -n "${!key+x}" ] && continue
+    value=${value%%[[:space:]]#*}
+    value=${value%"${value##*[![:space:]]}"}
+    if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
+    export "$key=$value"
+  done <"$file"
+}
+
+# Settings of the native run; defaults here, every one documented in .env.example.
+load_settings() {
+  load_env_file "${ENV_FILE:-$ROOT/.env}"
+  RUN_DIR=${RUN_DIR:-$ROOT/run/local}
+  mkdir -p "$RUN_DIR"
+  RUN_DIR=$(cd "$RUN_DIR" && pwd)
+  LOG_DIR=$RUN_DIR/logs
+  # A running stack keeps the settings it was started with (ports, counts):
+  # status, scale, restart-worker and down use them whatever the shell says.
+  if [ "${1:-}" != up ] && [ -f "$RUN_DIR/stack.env" ]; then
+    # shellcheck disable=SC1091
+    . "$RUN_DIR/stack.env"
+  fi
+  HAPROXY_BIND=${HAPROXY_BIND:-0.0.0.0}
+  MCP_PORT=${MCP_PORT:-3000}
+  STATS_PORT=${STATS_PORT:-8404}
+  STATS_USER=${STATS_USER:-admin}
+  REDIS_PORT=${REDIS_PORT:-6379}
+  SIM_PORT=${SIM_PORT:-8088}
+  WORKERS=${WORKERS:-3}
+  WORKER_MCP_BASE_PORT=${WORKER_MCP_BASE_PORT:-3100}
+  WORKER_HTTP_BASE_PORT=${WORKER_HTTP_BASE_PORT:-9500}
+  HAPROXY_ALLOWLIST=${HAPROXY_ALLOWLIST:-$ROOT/haproxy/allowlist.txt}
+  HAPROXY_CHECK_INTER=${HAPROXY_CHECK_INTER:-2s}
+  HAPROXY_CHECK_FASTINTER=${HAPROXY_CHECK_FASTINTER:-500ms}
+  HAPROXY_BIN=${HAPROXY_BIN:-/usr/sbin/haproxy}
+  REDIS_BIN=${REDIS_BIN:-$(command -v redis-server || echo /usr/bin/redis-server)}
+  READY_TIMEOUT=${READY_TIMEOUT:-60}
+  WORKER_MAX_RESTARTS=${WORKER_MAX_RESTARTS:-5}
+  WORKER_RESTART_WINDOW=${WORKER_RESTART_WINDOW:-60}
+  HAPROXY_SOCKET=$RUN_DIR/haproxy.sock
+  local v
+  for v in MCP_PORT STATS_PORT REDIS_PORT SIM_PORT; do check_port "$v"; done
+  for v in WORKERS READY_TIMEOUT WORKER_MAX_RESTARTS WORKER_RESTART_WINDOW WORKER_MCP_BASE_PORT WORKER_HTTP_BASE_PORT; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
+  done
+  [ "$WORKERS" -ge 1 ] && [ "$WORKERS" -le "$MAX_WORKERS" ] || die "WORKERS must be 1-$MAX_WORKERS, got $WORKERS"
+  [ $((WORKER_MCP_BASE_PORT + MAX_WORKERS)) -le 65535 ] || die "WORKER_MCP_BASE_PORT must leave room for $MAX_WORKERS ports below 65536"
+  [ $((WORKER_HTTP_BASE_PORT + MAX_WORKERS)) -le 65535 ] || die "WORKER_HTTP_BASE_PORT must leave room for $MAX_WORKERS ports below 65536"
+  [ -r "$HAPROXY_ALLOWLIST" ] || die "HAPROXY_ALLOWLIST: cannot read $HAPROXY_ALLOWLIST"
+}
+
+# Most workers one native run may have (each needs two ports above the bases).
+MAX_WORKERS=64
+
+check_port() {
+  local name=$1 value=${!1}
+  [[ $value =~ ^[0-9]+$ ]] && [ "$value" -ge 1 ] && [ "$value" -le 65535 ] || die "$name must be a TCP port (1-65535), got '$value'"
+}
+
+say() { printf 'local: %s\n' "$*"; }
+die() { printf 'local: %s\n' "$*" >&2; exit 2; }
+
+worker_mcp_port() { echo $((WORKER_MCP_BASE_PORT + $1)); }
+worker_http_port() { echo $((WORKER_HTTP_BASE_PORT + $1)); }
+
+# pid_alive NAME: the process recorded in RUN_DIR/NAME.pid runs (not a zombie,
+# and the same process: its start time matches, so a reused pid is not ours).
+pid_alive() {
+  local f=$RUN_DIR/$1.pid pid stat
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ] || return 1
+  if [ -f "$RUN_DIR/$1.start" ]; then
+    [ "$(awk '{print $20}' <<<"$stat")" = "$(cat "$RUN_DIR/$1.start")" ] || return 1
+  fi
+}
+
+# record NAME PID: writes NAME.pid and the process's start time (NAME.start).
+record() {
+  local stat
+  echo "$2" >"$RUN_DIR/$1.pid"
+  stat=$(cat "/proc/$2/stat" 2>/dev/null) || return 0
+  stat=${stat##*) }
+  awk '{print $20}' <<<"$stat" >"$RUN_DIR/$1.start"
+}
+
+forget() { rm -f "$RUN_DIR/$1.pid" "$RUN_DIR/$1.start"; }
+
+# start NAME COMMAND...: runs COMMAND in the background with its output in
+# LOG_DIR/NAME.log. Secrets reach it through the environment, never argv.
+start() {
+  local name=$1; shift
+  nohup "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&- &
+  record "$name" $!
+}
+
+# stop_pids TIMEOUT PID...: SIGTERM, wait up to TIMEOUT s, then SIGKILL what is left.
+stop_pids() {
+  local timeout=$1 p deadline; shift
+  [ $# -gt 0 ] || return 0
+  kill -TERM "$@" 2>/dev/null || true
+  deadline=$((SECONDS + timeout))
+  for p in "$@"; do
+    while kill -0 "$p" 2>/dev/null && ! is_zombie "$p" && [ $SECONDS -lt "$deadline" ]; do sleep 0.1; done
+    if kill -0 "$p" 2>/dev/null && ! is_zombie "$p"; then
+      say "pid $p did not stop within ${timeout}s; killing it"
+      kill -KILL "$p" 2>/dev/null || true
+    fi
+  done
+}
+
+is_zombie() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" = Z ]
+}
+
+# with_lock COMMAND...: one change to the set of workers at a time
+# (the supervisor, scale, restart-worker, down).
+with_lock() {
+  (
+    flock -w 30 9 || die "could not take $RUN_DIR/.lock within 30 s"
+    "$@"
+  ) 9>"$RUN_DIR/.lock"
+}
+
+# hx COMMAND: one HAProxy runtime API command; prints the answer.
+hx() {
+  [ -S "$HAPROXY_SOCKET" ] || return 1
+  printf '%s\n' "$*" | timeout 5 ncat -U "$HAPROXY_SOCKET" 2>/dev/null
+}
+
+# hx_servers: "name status check_status scur stot addr" per server of backend
+# `workers`; a status with spaces ("UP 1/2": up, one failed check from DOWN,
+# or not checked yet) has them replaced by "_".
+hx_servers() {
+  hx "show stat -1 4 -1" | awk -F, '
+    NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) col[$i] = i; next }
+    $1 == "workers" { st = $col["status"]; gsub(/ /, "_", st); print $col["svname"], st, ($col["check_status"] == "" ? "-" : $col["check_status"]), $col["scur"], $col["stot"], $col["addr"] }'
+}
+
+# http_get PORT PATH: the raw HTTP response of 127.0.0.1:PORT (empty on failure).
+http_get() {
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$2" >&3 && cat <&3' _ "$1" "$2" 2>/dev/null || true
+}
+
+http_ok() { [[ $(http_get "$1" "$2" | head -n 1) =~ ^HTTP/1\.[01]\ 2 ]]; }
+
+# port_busy PORT: something accepts connections on 127.0.0.1:PORT.
+port_busy() { timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
+
+# secret FILE: prints FILE's content, creating it (mode 600, 48 hex digits) when missing.
+secret() {
+  if [ ! -s "$1" ]; then
+    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$1")
+  fi
+  cat "$1"
+}
+
+# The address clients use: VIP when set, else the bind address, else this
+# host's first address (HAProxy listening on all of them).
+vip() {
+  if [ -n "${VIP:-}" ]; then echo "$VIP"; return; fi
+  if [ "$HAPROXY_BIND" != 0.0.0.0 ] && [ "$HAPROXY_BIND" != "::" ]; then echo "$HAPROXY_BIND"; return; fi
+  local a
+  a=$(hostname -I 2>/dev/null | awk '{print $1}')
+  echo "${a:-127.0.0.1}"
+}
