@@ -11,7 +11,13 @@ mkdir -p run
 report=run/jest-report.json
 rm -f "$report"
 status=0
-npx jest --json --outputFile="$report" "$@" || status=$?
+# Bounded: a test that leaves a handle open would keep jest alive forever
+# after the last test; fail instead, naming the cause.
+limit=${TEST_TIMEOUT_SECONDS:-1800}
+timeout --kill-after=10 "$limit" npx jest --json --outputFile="$report" "$@" || status=$?
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  echo "tests: jest did not finish within ${limit} s (TEST_TIMEOUT_SECONDS); a test left a server, socket or timer running" >&2
+fi
 if [ -f "$report" ]; then
   node -e '
     const r = require(process.argv[1]);

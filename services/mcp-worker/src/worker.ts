@@ -101,6 +101,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer!.close(() => resolve()));
     }
+    await cache.close();
     moodle.close();
     logger.info('stopped');
   }

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { SEED, startSim, type SimHandle } from '@moodle-mcp/moodle-sim';
 import { LineSocket } from '../../../test/helpers/lineSocket.js';
 import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
@@ -118,6 +119,20 @@ describe('two workers sharing one Redis cache', () => {
     await call(s, 'list_students', { courseId: SEED.otherCourseId });
     await call(s, 'list_students', { courseId: SEED.otherCourseId });
     expect(sim.stats().byFunction.core_enrol_get_enrolled_users).toBe(1);
+  });
+
+  it('releases its Redis connections when it stops', async () => {
+    const admin = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await admin.connect();
+      const workerConnections = async () => (String(await admin.client('LIST')).match(/name=mcp-worker-cache/g) ?? []).length;
+      // Two workers, each with a command and a notice connection.
+      await waitFor('both workers connected to Redis', async () => (await workerConnections()) === 4, { timeoutMs: 10_000 });
+      await a.stop();
+      await waitFor('worker-a gone from Redis', async () => (await workerConnections()) === 2, { timeoutMs: 5_000 });
+    } finally {
+      admin.disconnect();
+    }
   });
 });
 
