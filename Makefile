@@ -1,7 +1,7 @@
 # Operations for the Moodle MCP stack. `make` alone lists the targets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help local local-down local-status test build clean bench-sessions bench-cache
+.PHONY: help local local-down local-status test build clean bench bench-sessions bench-cache
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ build: ## compile the TypeScript
 
 clean: ## remove build output
 	@npx tsc -b --clean
+
+bench: ## every benchmark scenario built so far (sessions, cache); figures printed, not asserted
+	@$(MAKE) --no-print-directory bench-sessions bench-cache
 
 bench-sessions: ## sessions benchmark: 1,000 clients at once, then RSS per idle session (SESSIONS=N)
 	@bash scripts/ensure-deps.sh ncat:ncat && bash scripts/npm-install.sh
