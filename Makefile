@@ -10,7 +10,7 @@ help: ## list the targets
 # Settings come from the environment and .env (see .env.example); the run
 # directory is RUN_DIR (run/local). `make status` and `make client-config`
 # below serve both ways of running.
-.PHONY: local-scale local-restart-worker status client-config
+.PHONY: local-scale local-restart-worker local-restart-proxy status client-config mcpctl switch drain enable
 
 local: ## start the stack natively in the background: HAProxy, Redis, WORKERS=3 workers (demo Moodle unless MOODLE_URL is set)
 	@bash scripts/local.sh up
@@ -26,6 +26,28 @@ local-scale: ## native stack: run N workers (N=5); HAProxy is changed through it
 
 local-restart-worker: ## native stack: restart worker-I gracefully (I=2)
 	@bash scripts/local.sh restart-worker $(I)
+
+local-restart-proxy: ## native stack: restart the proxy service (the active target survives)
+	@bash scripts/local.sh restart-proxy
+
+# --- The proxy's CLI (services/proxy, mcpctl). PROXY_URL defaults to the native
+# stack's proxy; the admin token is read from PROXY_ADMIN_TOKEN, else run/local/proxy.token.
+MCPCTL = PROXY_ADMIN_TOKEN=$${PROXY_ADMIN_TOKEN:-$$(cat $${RUN_DIR:-run/local}/proxy.token 2>/dev/null)} node services/proxy/dist/cli.js
+
+mcpctl: ## the proxy's CLI: make mcpctl ARGS="list --json"
+	@$(MCPCTL) $(ARGS)
+
+switch: ## make TARGET the active worker pool (make switch TARGET=standby [FORCE=1])
+	@test -n "$(TARGET)" || { echo "usage: make switch TARGET=<target> [FORCE=1]" >&2; exit 2; }
+	@$(MCPCTL) switch $(TARGET) $(if $(FORCE),--force)
+
+drain: ## no new sessions for one worker; its open sessions go on (make drain WORKER=worker-2)
+	@test -n "$(WORKER)" || { echo "usage: make drain WORKER=<worker>" >&2; exit 2; }
+	@$(MCPCTL) drain $(WORKER)
+
+enable: ## let a drained worker take new sessions again (make enable WORKER=worker-2)
+	@test -n "$(WORKER)" || { echo "usage: make enable WORKER=<worker>" >&2; exit 2; }
+	@$(MCPCTL) enable $(WORKER)
 
 status: ## the running stack: native processes and HAProxy server states; compose services too when they run
 	@bash scripts/local.sh status

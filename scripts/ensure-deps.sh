@@ -7,7 +7,7 @@ set -euo pipefail
 
 need=("$@")
 if [ ${#need[@]} -eq 0 ]; then
-  need=(ncat:ncat redis-server:redis-server haproxy:haproxy socat:socat docker-compose:docker-compose)
+  need=(ncat:ncat redis-server:redis-server haproxy:haproxy socat:socat docker-compose:docker-compose chromium:chromium)
 fi
 
 if ! command -v node >/dev/null 2>&1; then

@@ -54,15 +54,28 @@ load_settings() {
   WORKER_MAX_RESTARTS=${WORKER_MAX_RESTARTS:-5}
   WORKER_RESTART_WINDOW=${WORKER_RESTART_WINDOW:-60}
   HAPROXY_SOCKET=$RUN_DIR/haproxy.sock
+  # The proxy service (control plane, API, UI on PROXY_BIND:PROXY_PORT).
+  PROXY=${PROXY:-1}
+  PROXY_BIND=${PROXY_BIND:-127.0.0.1}
+  PROXY_PORT=${PROXY_PORT:-4000}
+  STANDBY_WORKERS=${STANDBY_WORKERS:-0}
+  PROXY_HEALTH_INTERVAL_MS=${PROXY_HEALTH_INTERVAL_MS:-10000}
+  PROXY_HEALTH_TIMEOUT_MS=${PROXY_HEALTH_TIMEOUT_MS:-3000}
+  PROXY_FAILOVER_THRESHOLD=${PROXY_FAILOVER_THRESHOLD:-3}
+  PROXY_FAILBACK=${PROXY_FAILBACK:-manual}
   local v
-  for v in MCP_PORT STATS_PORT REDIS_PORT SIM_PORT; do check_port "$v"; done
-  for v in WORKERS READY_TIMEOUT WORKER_MAX_RESTARTS WORKER_RESTART_WINDOW WORKER_MCP_BASE_PORT WORKER_HTTP_BASE_PORT; do
+  for v in MCP_PORT STATS_PORT REDIS_PORT SIM_PORT PROXY_PORT; do check_port "$v"; done
+  for v in WORKERS READY_TIMEOUT WORKER_MAX_RESTARTS WORKER_RESTART_WINDOW WORKER_MCP_BASE_PORT WORKER_HTTP_BASE_PORT STANDBY_WORKERS \
+    PROXY_HEALTH_INTERVAL_MS PROXY_HEALTH_TIMEOUT_MS PROXY_FAILOVER_THRESHOLD; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
   done
   [ "$WORKERS" -ge 1 ] && [ "$WORKERS" -le "$MAX_WORKERS" ] || die "WORKERS must be 1-$MAX_WORKERS, got $WORKERS"
   [ $((WORKER_MCP_BASE_PORT + MAX_WORKERS)) -le 65535 ] || die "WORKER_MCP_BASE_PORT must leave room for $MAX_WORKERS ports below 65536"
   [ $((WORKER_HTTP_BASE_PORT + MAX_WORKERS)) -le 65535 ] || die "WORKER_HTTP_BASE_PORT must leave room for $MAX_WORKERS ports below 65536"
   [ -r "$HAPROXY_ALLOWLIST" ] || die "HAPROXY_ALLOWLIST: cannot read $HAPROXY_ALLOWLIST"
+  [[ $PROXY =~ ^[01]$ ]] || die "PROXY must be 1 (start the proxy service) or 0, got '$PROXY'"
+  [ "$STANDBY_WORKERS" -lt "$WORKERS" ] || die "STANDBY_WORKERS ($STANDBY_WORKERS) must leave at least one of the $WORKERS workers in the primary target"
+  [[ $PROXY_FAILBACK =~ ^(auto|manual)$ ]] || die "PROXY_FAILBACK must be auto or manual, got '$PROXY_FAILBACK'"
 }
 
 # Most workers one native run may have (each needs two ports above the bases).

@@ -7,6 +7,7 @@
 #   scripts/local.sh status             processes, HAProxy's view of each worker, sessions
 #   scripts/local.sh scale N            run N workers (adds/removes HAProxy servers; no config edit, no reload)
 #   scripts/local.sh restart-worker I   restart worker-I gracefully (also clears a given-up worker)
+#   scripts/local.sh restart-proxy      restart the proxy service (it reads its lock file back)
 #   scripts/local.sh client-config      the MCP client configuration for this host, per OS
 #   scripts/local.sh check-config       `haproxy -c` on haproxy/haproxy.cfg with the runner's environment
 #
@@ -141,6 +142,45 @@ supervise() {
   slog info "supervisor stopping"
 }
 
+# --- the proxy ----------------------------------------------------------------
+
+# The proxy's configuration for this run: target `primary` (workers
+# 1..WORKERS-STANDBY_WORKERS) and, with STANDBY_WORKERS, target `standby`
+# (the last STANDBY_WORKERS workers). Workers added later by `scale` are not
+# in it: the proxy leaves their HAProxy state alone.
+write_proxy_config() {
+  local primary=$((WORKERS - STANDBY_WORKERS))
+  node -e '
+    const [runDir, logDir, socket, workers, primary, mcpBase, httpBase] = process.argv.slice(1);
+    const w = (i) => ({ name: `worker-${i}`, host: "127.0.0.1", mcpPort: +mcpBase + i, httpPort: +httpBase + i });
+    const range = (a, b) => Array.from({ length: b - a + 1 }, (_, k) => w(a + k));
+    const targets = [{ name: "primary", priority: 1, minHealthy: 1, workers: range(1, +primary) }];
+    if (+workers > +primary) targets.push({ name: "standby", priority: 2, minHealthy: 1, workers: range(+primary + 1, +workers) });
+    const cfg = { targets, haproxy: { socket, backend: "workers", reconcileIntervalMs: 5000 }, lockFile: `${runDir}/active_system.lock`, logging: { level: "info", dir: `${logDir}/proxy` } };
+    require("fs").writeFileSync(`${runDir}/proxy.json`, JSON.stringify(cfg, null, 2) + "\n");
+  ' "$RUN_DIR" "$LOG_DIR" "$HAPROXY_SOCKET" "$WORKERS" "$primary" "$WORKER_MCP_BASE_PORT" "$WORKER_HTTP_BASE_PORT"
+}
+
+proxy_token() {
+  if [ -n "${PROXY_ADMIN_TOKEN:-}" ]; then echo "$PROXY_ADMIN_TOKEN"; else secret "$RUN_DIR/proxy.token"; fi
+}
+
+start_proxy() {
+  write_proxy_config
+  PROXY_CONFIG_FILE=$RUN_DIR/proxy.json PROXY_HOST=$PROXY_BIND PROXY_PORT=$PROXY_PORT PROXY_ADMIN_TOKEN=$(proxy_token) \
+    PROXY_HEALTH_INTERVAL_MS=$PROXY_HEALTH_INTERVAL_MS PROXY_HEALTH_TIMEOUT_MS=$PROXY_HEALTH_TIMEOUT_MS PROXY_FAILOVER_THRESHOLD=$PROXY_FAILOVER_THRESHOLD PROXY_FAILBACK=$PROXY_FAILBACK \
+    start proxy node "$ROOT/services/proxy/dist/main.js"
+  wait_until proxy "API and UI on http://$PROXY_BIND:$PROXY_PORT/ui/" http_ok "$PROXY_PORT" /ready
+}
+
+restart_proxy() {
+  # HAProxy, not the supervisor: the proxy is what an operator restarts when workers are in trouble.
+  pid_alive haproxy || die "the native stack is not running in $RUN_DIR (start it with: make local)"
+  [ "$PROXY" = 1 ] || die "this stack runs without the proxy (PROXY=0)"
+  stop_stage 10 proxy
+  start_proxy
+}
+
 # --- up ---------------------------------------------------------------------
 
 fail() {
@@ -166,13 +206,14 @@ redis_ping() { [[ $(REDISCLI_AUTH=$(cat "$RUN_DIR/redis.password") timeout 2 red
 haproxy_answers() { [[ $(hx "show info" 2>/dev/null) == *"Name: HAProxy"* ]]; }
 
 # unhealthy N: prints what keeps the first N workers from being ready and UP in
-# HAProxy (UP exactly: at least one of HAProxy's own checks has passed).
+# HAProxy (UP exactly: at least one of HAProxy's own checks has passed; DRAIN
+# is UP too, kept from new sessions by the proxy or the operator).
 unhealthy() {
   local n=$1 i servers out=""
   servers=$(hx_servers)
   for ((i = 1; i <= n; i++)); do
     if ! http_ok "$(worker_http_port "$i")" /ready; then out+="worker-$i(/ready) "
-    elif ! grep -q "^worker-$i UP " <<<"$servers"; then out+="worker-$i(HAProxy) "; fi
+    elif ! grep -Eq "^worker-$i (UP|DRAIN) " <<<"$servers"; then out+="worker-$i(HAProxy) "; fi
   done
   printf '%s' "$out"
 }
@@ -198,7 +239,8 @@ write_stack_env() {
   {
     echo "# Settings of the running native stack (written by scripts/local.sh up; no secrets)."
     for v in HAPROXY_BIND MCP_PORT STATS_PORT STATS_USER REDIS_PORT SIM_PORT WORKERS WORKER_MCP_BASE_PORT \
-      WORKER_HTTP_BASE_PORT HAPROXY_ALLOWLIST HAPROXY_CHECK_INTER HAPROXY_CHECK_FASTINTER VIP; do
+      WORKER_HTTP_BASE_PORT HAPROXY_ALLOWLIST HAPROXY_CHECK_INTER HAPROXY_CHECK_FASTINTER VIP PROXY PROXY_BIND PROXY_PORT \
+      STANDBY_WORKERS; do
       printf '%s=%q\n' "$v" "${!v:-}"
     done
   } >"$RUN_DIR/stack.env"
@@ -218,7 +260,7 @@ up() {
   rm -f "$RUN_DIR/stopping"
   local demo="" p i
   [ -n "${MOODLE_URL:-}" ] || demo=1
-  for p in MCP_PORT STATS_PORT REDIS_PORT ${demo:+SIM_PORT}; do
+  for p in MCP_PORT STATS_PORT REDIS_PORT ${demo:+SIM_PORT} $([ "$PROXY" = 1 ] && echo PROXY_PORT); do
     port_busy "${!p}" && die "$p ${!p} is in use on 127.0.0.1 (another stack? 'make local-down', or choose another $p)"
   done
   for ((i = 1; i <= WORKERS; i++)); do
@@ -260,6 +302,7 @@ up() {
   start supervisor bash "$ROOT/scripts/local.sh" _supervise
   say "starting $WORKERS workers (supervisor pid $(cat "$RUN_DIR/supervisor.pid"), log $LOG_DIR/supervisor.log)"
   wait_healthy "$WORKERS"
+  [ "$PROXY" = 1 ] && start_proxy
 
   echo
   say "the stack is up${demo:+ (DEMO Moodle)}. MCP endpoint (VIP): $(vip):$MCP_PORT"
@@ -268,6 +311,11 @@ up() {
   say "stats page: http://$(vip):$STATS_PORT/ (user $STATS_USER, password in $where); Prometheus: /metrics"
   say "client configuration:"
   printf '  { "mcpServers": { "moodle": { "command": "ncat", "args": ["%s", "%s"] } } }\n' "$(vip)" "$MCP_PORT"
+  if [ "$PROXY" = 1 ]; then
+    local tw=$RUN_DIR/proxy.token
+    [ -z "${PROXY_ADMIN_TOKEN:-}" ] || tw=PROXY_ADMIN_TOKEN
+    say "proxy: UI http://$PROXY_BIND:$PROXY_PORT/ui/, API /api/proxy/status (admin token in $tw); make mcpctl ARGS=status"
+  fi
   say "more: make client-config | make status | make local-down"
 }
 
@@ -299,6 +347,8 @@ down() {
   touch "$RUN_DIR/stopping"
   with_lock true
   stop_stage 5 supervisor
+  # The proxy before the workers, so it does not take their shutdown for a failure.
+  stop_stage 10 proxy
   for f in "$RUN_DIR"/worker-*.pid "$RUN_DIR"/mcp-worker-*.pid; do workers+=("$(basename "$f" .pid)"); done
   # Workers drain first (in-flight calls finish, then sessions close), then the rest.
   [ ${#workers[@]} -gt 0 ] && stop_stage $(( ${DRAIN_TIMEOUT_MS:-10000} / 1000 + 5 )) "${workers[@]}"
@@ -308,7 +358,8 @@ down() {
   for f in "$RUN_DIR"/*.pid; do names+=("$(basename "$f" .pid)"); done
   [ ${#names[@]} -gt 0 ] && stop_stage 10 "${names[@]}"
   rm -f "$RUN_DIR"/*.failed "$RUN_DIR"/*.restarts "$RUN_DIR/workers.desired" "$RUN_DIR/stack.env" "$HAPROXY_SOCKET" \
-    "$RUN_DIR/redis.conf" "$RUN_DIR/redis.password" "$RUN_DIR/stats.password"
+    "$RUN_DIR/redis.conf" "$RUN_DIR/redis.password" "$RUN_DIR/stats.password" \
+    "$RUN_DIR/proxy.token" "$RUN_DIR/proxy.json"
   rm -rf "$RUN_DIR/redis"
   rm -f "$RUN_DIR/stopping"
   say "stopped (logs kept in $LOG_DIR)"
@@ -416,6 +467,10 @@ status() {
       "$(http_get "$(worker_http_port "$i")" /ready | head -n 1 | awk '{print ($2 == 200) ? "ready" : ($2 == "" ? "no answer" : "not ready (" $2 ")")}')" \
       "$(grep -o '"sessions":[0-9]*' <<<"$body" | cut -d: -f2 || true)"
   done
+  if pid_alive proxy; then
+    echo
+    PROXY_URL=http://127.0.0.1:$PROXY_PORT node "$ROOT/services/proxy/dist/cli.js" status || true
+  fi
 }
 
 client_config() {
@@ -443,9 +498,9 @@ EOF
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  up | down | status | scale | restart-worker | client-config | check-config | _supervise) ;;
+  up | down | status | scale | restart-worker | restart-proxy | client-config | check-config | _supervise) ;;
   *)
-    echo "usage: $0 up|down|status|scale N|restart-worker I|client-config|check-config" >&2
+    echo "usage: $0 up|down|status|scale N|restart-worker I|restart-proxy|client-config|check-config" >&2
     exit 2
     ;;
 esac
@@ -456,6 +511,7 @@ case "$cmd" in
   status) status ;;
   scale) scale "$@" ;;
   restart-worker) restart_worker "$@" ;;
+  restart-proxy) restart_proxy ;;
   client-config) client_config ;;
   check-config) check_config ;;
   _supervise) supervise ;;

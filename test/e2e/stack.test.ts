@@ -46,7 +46,9 @@ describe('the native stack: HAProxy in front of 3 workers', () => {
     stack = await prepareNativeStack({
       workers: 3,
       maxWorkers: 4,
-      env: { HAPROXY_CHECK_INTER: `${CHECK_INTER_MS}ms`, HAPROXY_CHECK_FASTINTER: `${CHECK_FASTINTER_MS}ms`, DRAIN_TIMEOUT_MS: '2000' },
+      // HAProxy's own checks alone: the proxy service (which also steers server
+      // states) has its own suite, test/e2e/proxy.test.ts.
+      env: { HAPROXY_CHECK_INTER: `${CHECK_INTER_MS}ms`, HAPROXY_CHECK_FASTINTER: `${CHECK_FASTINTER_MS}ms`, DRAIN_TIMEOUT_MS: '2000', PROXY: '0' },
     });
     up = await stack.make('local');
     if (up.code !== 0) throw new Error(`make local failed (${up.code}):\n${up.stdout}\n${up.stderr}`);

@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 /**
  * The MCP SDK's own Client, connected the way a teacher's assistant connects:
@@ -9,6 +10,14 @@ export async function connectViaNcat(host: string, port: number, name = 'jest-cl
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command: 'ncat', args: [host, String(port)], stderr: 'pipe' }));
   return client;
+}
+
+/** The MCP SDK's own Client over Streamable HTTP (`url` ends in /mcp); the transport holds the session id. */
+export async function connectViaHttp(url: string, name = 'jest-http-client'): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const client = new Client({ name, version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  return { client, transport };
 }
 
 /** Text of the first content item of a tool result. */

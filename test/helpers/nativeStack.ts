@@ -59,6 +59,8 @@ export interface NativeStack {
   env: NodeJS.ProcessEnv;
   mcpPort: number;
   statsPort: number;
+  /** The proxy service's API/UI port (when the runner starts it: PROXY=1, the default). */
+  proxyPort: number;
   socket: string;
   workerHttpPort(i: number): number;
   workerPid(i: number): number;
@@ -89,17 +91,18 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
   const allowlist = path.join(runDir, 'allowlist.txt');
   writeFileSync(allowlist, (opts.allowlist ?? ['127.0.0.1']).join('\n') + '\n');
   const slots = opts.maxWorkers ?? opts.workers ?? 3;
-  const [mcpPort, statsPort, redisPort, simPort, mcpBase, httpBase] = [
+  const [mcpPort, statsPort, proxyPort, redisPort, simPort, mcpBase, httpBase] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
     await freePortBlock(slots),
     await freePortBlock(slots),
-  ] as [number, number, number, number, number, number];
+  ] as [number, number, number, number, number, number, number];
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Nothing of the operator's configuration leaks in: demo Moodle, generated secrets.
-  for (const k of ['MOODLE_URL', 'MOODLE_TOKEN', 'STATS_PASSWORD', 'VIP', 'REDIS_URL', 'REDIS_PASSWORD', 'MAKEFLAGS', 'MAKELEVEL']) delete env[k];
+  for (const k of ['MOODLE_URL', 'MOODLE_TOKEN', 'STATS_PASSWORD', 'PROXY_ADMIN_TOKEN', 'VIP', 'REDIS_URL', 'REDIS_PASSWORD', 'MAKEFLAGS', 'MAKELEVEL']) delete env[k];
   Object.assign(env, {
     ENV_FILE: '/dev/null',
     RUN_DIR: runDir,
@@ -108,6 +111,7 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
     HAPROXY_ALLOWLIST: allowlist,
     MCP_PORT: String(mcpPort),
     STATS_PORT: String(statsPort),
+    PROXY_PORT: String(proxyPort),
     REDIS_PORT: String(redisPort),
     SIM_PORT: String(simPort),
     WORKERS: String(opts.workers ?? 3),
@@ -122,6 +126,7 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
     env,
     mcpPort,
     statsPort,
+    proxyPort,
     socket: path.join(runDir, 'haproxy.sock'),
     workerHttpPort: (i) => httpBase + i,
     workerPid: (i) => Number(readFileSync(path.join(runDir, `worker-${i}.pid`), 'utf8').trim()),

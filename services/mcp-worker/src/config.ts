@@ -30,7 +30,10 @@ export const workerEnvSchema = z.object({
   HTTP_PORT: env.port(9464),
   MAX_LINE_BYTES: env.int(1024 * 1024, 1024, 64 * 1024 * 1024),
   MAX_PENDING_WRITE_BYTES: env.int(8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  /** Shared by TCP connections and Streamable HTTP sessions (/mcp on HTTP_PORT). */
   MAX_SESSIONS: env.int(20_000, 1, 1_000_000),
+  /** An HTTP MCP session with no request in progress for this long is closed, ms (1 s to 24 h). */
+  HTTP_SESSION_IDLE_TIMEOUT_MS: env.int(30 * 60_000, 1_000, 24 * 3_600_000),
   ALLOW_WRITES: env.bool(true),
   DRAIN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
   READY_CHECK_INTERVAL_MS: env.int(15_000, 500, 3_600_000),

@@ -8,30 +8,35 @@ export interface HealthSources {
   /** Readiness: `ready` false → 503 (Moodle unreachable, or shutting down). */
   readiness(): { ready: boolean } & Record<string, unknown>;
   registry: Registry;
+  /** MCP over Streamable HTTP (POST, GET and DELETE /mcp); absent: /mcp is 404 like any unknown path. */
+  mcp?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 }
 
 /**
- * The worker's HTTP side port: GET /health, /ready and /metrics. Anything else
- * is 404 or 405 with a JSON body; no request can throw out of the handler.
+ * The worker's HTTP side port: GET /health, /ready and /metrics, and /mcp
+ * when `sources.mcp` serves it. Anything else is 404 or 405 with a JSON body;
+ * no request can throw out of the handler.
  */
 export function createHttpServer(sources: HealthSources, logger: Logger): http.Server {
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      logger.error('health endpoint failed', { path: req.url, error: err instanceof Error ? err.message : String(err) });
-      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      logger.error('HTTP endpoint failed', { path: req.url, error: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `method ${req.method} not allowed; use GET` }, { Allow: 'GET, HEAD' });
+    if (path === '/mcp' && sources.mcp) return sources.mcp(req, res);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendJson(res, 405, { error: `method ${req.method} not allowed; use GET` }, { Allow: 'GET, HEAD' });
     switch (path) {
       case '/health':
-        return send(res, 200, { status: 'ok', ...sources.health() });
+        return sendJson(res, 200, { status: 'ok', ...sources.health() });
       case '/ready': {
         const r = sources.readiness();
-        return send(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', ...r });
+        return sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', ...r });
       }
       case '/metrics': {
         const body = await sources.registry.metrics();
@@ -40,7 +45,7 @@ export function createHttpServer(sources: HealthSources, logger: Logger): http.S
         return;
       }
       default:
-        return send(res, 404, { error: `no such path ${path}; try /health, /ready or /metrics` });
+        return sendJson(res, 404, { error: `no such path ${path}; try /health, /ready${sources.mcp ? ', /metrics or /mcp' : ' or /metrics'}` });
     }
   }
   server.keepAliveTimeout = 5_000;
@@ -49,7 +54,8 @@ export function createHttpServer(sources: HealthSources, logger: Logger): http.S
   return server;
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** A JSON answer that no cache keeps. */
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 }

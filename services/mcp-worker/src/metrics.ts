@@ -8,9 +8,9 @@ import { createRegistry } from '@moodle-mcp/common';
  */
 export interface WorkerMetrics {
   registry: Registry;
-  sessionsOpen: Gauge;
-  sessionsOpened: Counter;
-  sessionsClosed: Counter<'reason'>;
+  sessionsOpen: Gauge<'transport'>;
+  sessionsOpened: Counter<'transport'>;
+  sessionsClosed: Counter<'transport' | 'reason'>;
   toolCalls: Counter<'tool' | 'outcome'>;
   toolDuration: Histogram<'tool'>;
   moodleRequests: Counter<'function' | 'outcome'>;
@@ -32,7 +32,13 @@ export const REFUSAL_REASONS = [
   'write_backlog',
   'not_initialized',
   'too_many_sessions',
+  'unknown_session',
+  'body_too_large',
 ] as const;
+/** Network transports a session can arrive on (stdio mode serves no metrics). */
+export const SESSION_TRANSPORTS = ['tcp', 'http'] as const;
+/** Who ended a session: the client, the server (shutdown), the idle timeout (HTTP), or a connection error. */
+export const SESSION_CLOSE_REASONS = ['client', 'server', 'idle', 'error'] as const;
 export const MOODLE_OUTCOMES = ['ok', 'moodle_error', 'http_error', 'bad_response', 'timeout', 'unreachable', 'aborted'] as const;
 
 export function createWorkerMetrics(opts: { version: string; workerId: string; tools: string[]; wsfunctions: string[] }): WorkerMetrics {
@@ -40,9 +46,24 @@ export function createWorkerMetrics(opts: { version: string; workerId: string; t
   const registers = [registry];
   const m: WorkerMetrics = {
     registry,
-    sessionsOpen: new Gauge({ name: 'mcp_sessions_open', help: 'MCP sessions currently open on this worker.', registers }),
-    sessionsOpened: new Counter({ name: 'mcp_sessions_opened_total', help: 'MCP sessions opened since start.', registers }),
-    sessionsClosed: new Counter({ name: 'mcp_sessions_closed_total', help: 'MCP sessions closed since start, by reason.', labelNames: ['reason'], registers }),
+    sessionsOpen: new Gauge({
+      name: 'mcp_sessions_open',
+      help: 'MCP sessions currently open on this worker, by transport.',
+      labelNames: ['transport'],
+      registers,
+    }),
+    sessionsOpened: new Counter({
+      name: 'mcp_sessions_opened_total',
+      help: 'MCP sessions opened since start, by transport.',
+      labelNames: ['transport'],
+      registers,
+    }),
+    sessionsClosed: new Counter({
+      name: 'mcp_sessions_closed_total',
+      help: 'MCP sessions closed since start, by transport and reason.',
+      labelNames: ['transport', 'reason'],
+      registers,
+    }),
     toolCalls: new Counter({ name: 'mcp_tool_calls_total', help: 'Tool calls by tool and outcome.', labelNames: ['tool', 'outcome'], registers }),
     toolDuration: new Histogram({
       name: 'mcp_tool_call_duration_seconds',
@@ -79,6 +100,10 @@ export function createWorkerMetrics(opts: { version: string; workerId: string; t
   }
   for (const fn of opts.wsfunctions) for (const outcome of MOODLE_OUTCOMES) m.moodleRequests.inc({ function: fn, outcome }, 0);
   for (const reason of REFUSAL_REASONS) m.refusedMessages.inc({ reason }, 0);
-  for (const reason of ['client', 'server', 'error']) m.sessionsClosed.inc({ reason }, 0);
+  for (const transport of SESSION_TRANSPORTS) {
+    m.sessionsOpen.set({ transport }, 0);
+    m.sessionsOpened.inc({ transport }, 0);
+    for (const reason of SESSION_CLOSE_REASONS) m.sessionsClosed.inc({ transport, reason }, 0);
+  }
   return m;
 }

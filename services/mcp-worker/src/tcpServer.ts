@@ -3,14 +3,17 @@ import type { Logger } from '@moodle-mcp/common';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { CallDeps } from './mcp/callTool.js';
 import type { InflightCalls } from './mcp/inflight.js';
-import { openSession, type Session } from './mcp/session.js';
+import { openSession, watchSession, type Session } from './mcp/session.js';
 import { errorResponse } from './transport/jsonrpc.js';
 import { StreamTransport } from './transport/streamTransport.js';
 
 export interface TcpServerOptions {
   host: string;
   port: number;
+  /** Limit on the worker's open sessions, counted by `sessionsOpen`. */
   maxSessions: number;
+  /** All the worker's open sessions (TCP and HTTP share MAX_SESSIONS); default: this server's. */
+  sessionsOpen?: () => number;
   maxLineBytes: number;
   maxPendingWriteBytes: number;
 }
@@ -71,7 +74,7 @@ export class TcpServer {
   private async accept(socket: net.Socket): Promise<void> {
     const { metrics } = this.deps;
     socket.on('error', () => undefined); // a reset before the transport attaches is not a crash
-    if (this.draining || this.sessions.size >= this.opts.maxSessions) {
+    if (this.draining || (this.opts.sessionsOpen?.() ?? this.sessions.size) >= this.opts.maxSessions) {
       metrics.refusedMessages.inc({ reason: 'too_many_sessions' });
       const why = this.draining
         ? 'this worker is shutting down; reconnect'
@@ -91,20 +94,15 @@ export class TcpServer {
       if (code !== 'ECONNRESET' && code !== 'EPIPE') closedBy = 'error';
     };
     const session = await openSession(this.deps, transport, () => metrics.refusedMessages.inc({ reason: 'not_initialized' }));
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.sessions.add(session);
-    metrics.sessionsOpen.inc();
-    metrics.sessionsOpened.inc();
-    this.logger.debug('session opened', { sessionId: session.id, remote });
-    const origClose = session.server.onclose;
-    session.server.onclose = () => {
-      origClose?.();
-      if (!this.sessions.delete(session)) return;
-      if (this.draining) closedBy = 'server';
-      metrics.sessionsOpen.dec();
-      metrics.sessionsClosed.inc({ reason: closedBy });
-      this.logger.debug('session closed', { sessionId: session.id, reason: closedBy });
-    };
+    watchSession(
+      session,
+      { metrics, logger: this.logger },
+      'tcp',
+      { remote: `${socket.remoteAddress}:${socket.remotePort}` },
+      () => (this.draining ? 'server' : closedBy),
+      () => this.sessions.delete(session),
+    );
     // The peer may have gone while the session was being set up, before the transport listened.
     if (socket.destroyed) void session.close();
   }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@moodle-mcp/common';
 import type { WorkerConfig } from './config.js';
 import { cacheSecrets, createCache } from './cache/index.js';
+import { HttpMcpSessions } from './httpMcp.js';
 import { createHttpServer } from './httpServer.js';
 import type { CallDeps } from './mcp/callTool.js';
 import { InflightCalls } from './mcp/inflight.js';
@@ -22,7 +23,10 @@ export interface WorkerHandle {
   metrics: WorkerMetrics;
   readiness: ReadinessProbe;
   sessionCount(): number;
-  /** Graceful: /ready turns 503, no new sessions, in-flight calls finish (up to DRAIN_TIMEOUT_MS), then everything closes. Idempotent. */
+  /**
+   * Graceful: /ready turns 503, no new sessions (TCP or HTTP), in-flight calls finish (up to
+   * DRAIN_TIMEOUT_MS), then every session and listener closes. Idempotent.
+   */
   stop(): Promise<void>;
   /** Resolves when the worker has stopped (by stop(), or in stdio mode when stdin ends). */
   stopped: Promise<void>;
@@ -78,12 +82,13 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
   let markStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   let tcp: TcpServer | undefined;
+  let httpMcp: HttpMcpSessions | undefined;
   let httpServer: http.Server | undefined;
   let stdioSession: Awaited<ReturnType<typeof openSession>> | undefined;
   const handle: WorkerHandle = {
     metrics,
     readiness,
-    sessionCount: () => tcp?.sessionCount ?? (stdioSession ? 1 : 0),
+    sessionCount: () => (tcp?.sessionCount ?? 0) + (httpMcp?.sessionCount ?? 0) + (stdioSession ? 1 : 0),
     stopped,
     stop: () => (stopping ??= drainAndClose().finally(markStopped)),
   };
@@ -92,15 +97,13 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     draining = true;
     logger.info('draining', { sessions: handle.sessionCount(), inflight: inflight.size, deadlineMs: config.DRAIN_TIMEOUT_MS });
     tcp?.stopAccepting();
+    httpMcp?.stopAccepting();
     const finished = await inflight.idle(config.DRAIN_TIMEOUT_MS);
     if (!finished) logger.warn('drain deadline passed with calls still running; closing sessions', { inflight: inflight.size });
-    await tcp?.closeAll();
+    await Promise.all([tcp?.closeAll(), httpMcp?.closeAll()]);
     await stdioSession?.close();
     readiness.stop();
-    if (httpServer) {
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer!.close(() => resolve()));
-    }
+    if (httpServer) await closeHttpServer(httpServer);
     await cache.close();
     moodle.close();
     logger.info('stopped');
@@ -113,14 +116,27 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
         host: config.MCP_HOST,
         port: config.MCP_PORT,
         maxSessions: config.MAX_SESSIONS,
+        sessionsOpen: handle.sessionCount,
         maxLineBytes: config.MAX_LINE_BYTES,
         maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
       },
       logger,
     );
+    const mcpOverHttp = new HttpMcpSessions(
+      { ...deps, inflight },
+      {
+        maxSessions: config.MAX_SESSIONS,
+        sessionsOpen: handle.sessionCount,
+        maxBodyBytes: config.MAX_LINE_BYTES,
+        idleTimeoutMs: config.HTTP_SESSION_IDLE_TIMEOUT_MS,
+      },
+      logger,
+    );
+    httpMcp = mcpOverHttp;
     httpServer = createHttpServer(
       {
         registry: metrics.registry,
+        mcp: (req, res) => mcpOverHttp.handle(req, res),
         health: () => ({
           service: 'mcp-worker',
           workerId: config.WORKER_ID,
@@ -148,7 +164,12 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     });
     handle.tcpPort = tcpAddr.port;
     handle.httpPort = (server.address() as AddressInfo).port;
-    logger.info('listening', { mcp: `${config.MCP_HOST}:${handle.tcpPort}`, http: `${config.HTTP_HOST}:${handle.httpPort}` });
+    logger.info('listening', {
+      mcp: `${config.MCP_HOST}:${handle.tcpPort}`,
+      http: `${config.HTTP_HOST}:${handle.httpPort}`,
+      mcpHttp: `http://${config.HTTP_HOST}:${handle.httpPort}/mcp`,
+      httpSessionIdleTimeoutMs: config.HTTP_SESSION_IDLE_TIMEOUT_MS,
+    });
   } else {
     const transport = new StreamTransport(process.stdin, process.stdout, {
       maxLineBytes: config.MAX_LINE_BYTES,
@@ -167,4 +188,20 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     };
   }
   return handle;
+}
+
+/** How long open HTTP responses (answers already sent, being flushed) may take once every session is closed, ms. */
+const HTTP_CLOSE_GRACE_MS = 1_000;
+
+/**
+ * Closes the HTTP port: idle keep-alive connections at once, responses still
+ * being written after HTTP_CLOSE_GRACE_MS, so a drained answer is not cut off
+ * and the close never hangs.
+ */
+async function closeHttpServer(server: http.Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
+  await closed;
+  clearTimeout(force);
 }

@@ -4,17 +4,13 @@ import { ConfigError } from '@moodle-mcp/common';
 import { SEED } from '@moodle-mcp/moodle-sim';
 import { loadWorkerConfig } from '../src/config.js';
 import { LineSocket } from '../../../test/helpers/lineSocket.js';
+import { metric } from '../../../test/helpers/metrics.js';
 import { startStack, type TestStack } from '../../../test/helpers/stack.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 
 const getJson = async (url: string) => {
   const r = await fetch(url);
   return { status: r.status, body: (await r.json()) as Record<string, any> };
-};
-const metric = async (stack: TestStack, name: string, labels: string): Promise<number> => {
-  const text = await (await fetch(`${stack.httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.split(',').every((kv) => l.includes(kv)));
-  return line ? Number(line.split(' ').pop()) : NaN;
 };
 const slowCall = (s: LineSocket, id: number) =>
   s.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'get_assignments', arguments: { courseId: SEED.courseId } } });

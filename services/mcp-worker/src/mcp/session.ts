@@ -4,6 +4,7 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema } from '@model
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { errorResponse } from '../transport/jsonrpc.js';
 import { StreamTransport } from '../transport/streamTransport.js';
+import { SESSION_CLOSE_REASONS, SESSION_TRANSPORTS } from '../metrics.js';
 import { callTool, type CallDeps } from './callTool.js';
 
 export const SERVER_INFO = { name: 'moodle-mcp-worker', version: '0.1.0' };
@@ -48,4 +49,38 @@ export async function openSession(deps: CallDeps, transport: Transport, onRefuse
   }
   await server.connect(transport);
   return { id, server, close: () => server.close() };
+}
+
+export type SessionTransportKind = (typeof SESSION_TRANSPORTS)[number];
+export type SessionCloseReason = (typeof SESSION_CLOSE_REASONS)[number];
+
+/**
+ * Counts an open session in the metrics and logs it from open to close, for
+ * every network transport alike. `closedBy` is asked once, when the SDK
+ * server closes; `onClosed` then runs once (e.g. to forget the session).
+ */
+export function watchSession(
+  session: Session,
+  deps: Pick<CallDeps, 'metrics' | 'logger'>,
+  transport: SessionTransportKind,
+  details: Record<string, unknown>,
+  closedBy: () => SessionCloseReason,
+  onClosed: () => void,
+): void {
+  const { metrics, logger } = deps;
+  metrics.sessionsOpen.inc({ transport });
+  metrics.sessionsOpened.inc({ transport });
+  logger.debug('session opened', { sessionId: session.id, transport, ...details });
+  let closed = false;
+  const origClose = session.server.onclose;
+  session.server.onclose = () => {
+    origClose?.();
+    if (closed) return;
+    closed = true;
+    const reason = closedBy();
+    onClosed();
+    metrics.sessionsOpen.dec({ transport });
+    metrics.sessionsClosed.inc({ transport, reason });
+    logger.debug('session closed', { sessionId: session.id, transport, reason });
+  };
 }

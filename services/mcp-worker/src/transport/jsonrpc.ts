@@ -30,7 +30,7 @@ export function parseLine(text: string): ParsedLine {
   if (Array.isArray(value)) {
     return {
       ok: false,
-      response: errorResponse(null, ErrorCode.InvalidRequest, 'Invalid Request: JSON-RPC batches are not supported; send one message per line'),
+      response: errorResponse(null, ErrorCode.InvalidRequest, 'Invalid Request: JSON-RPC batches are not supported; send one message at a time'),
     };
   }
   const parsed = JSONRPCMessageSchema.safeParse(value);

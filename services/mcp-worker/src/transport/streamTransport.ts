@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { SessionRequests } from '../mcp/inflight.js';
 import { errorResponse, parseLine, type FramingErrorResponse } from './jsonrpc.js';
 import { LineDecoder } from './lineDecoder.js';
 
@@ -49,8 +50,8 @@ export class StreamTransport implements Transport {
   private closed = false;
   private inputEnded = false;
   private probe?: NodeJS.Timeout;
-  /** Ids of requests handed to the session and not yet answered. */
-  private readonly unanswered = new Set<string | number>();
+  /** Requests handed to the session and not yet answered. */
+  private readonly requests: SessionRequests;
 
   constructor(
     private readonly input: Readable,
@@ -58,6 +59,7 @@ export class StreamTransport implements Transport {
     private readonly opts: StreamTransportOptions,
   ) {
     this.decoder = new LineDecoder(opts.maxLineBytes);
+    this.requests = new SessionRequests(opts.inflight);
   }
 
   async start(): Promise<void> {
@@ -103,7 +105,7 @@ export class StreamTransport implements Transport {
       return;
     }
     this.output.write(JSON.stringify(message) + '\n');
-    if ('id' in message && message.id !== null && message.id !== undefined && !('method' in message)) this.answered(message.id);
+    if (this.requests.sent(message)) this.closeIfDone();
   }
 
   private readonly ondata = (chunk: Buffer | string): void => {
@@ -124,7 +126,7 @@ export class StreamTransport implements Transport {
             this.write(refusal);
             break;
           }
-          this.track(parsed.message);
+          if (this.requests.received(parsed.message)) this.closeIfDone();
           this.onmessage?.(parsed.message);
           break;
         }
@@ -147,22 +149,9 @@ export class StreamTransport implements Transport {
     this.destroy();
   };
 
-  /** Keeps `unanswered` right; a cancelled request gets no answer (MCP spec), so it is forgotten. */
-  private track(message: JSONRPCMessage): void {
-    if (!('method' in message)) return;
-    if ('id' in message) {
-      if (!this.unanswered.has(message.id)) this.opts.inflight?.begin();
-      this.unanswered.add(message.id);
-    } else if (message.method === 'notifications/cancelled') {
-      const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
-      if (typeof id === 'string' || typeof id === 'number') this.answered(id);
-    }
-  }
-
-  private answered(id: string | number): void {
-    if (!this.unanswered.delete(id)) return;
-    this.opts.inflight?.end();
-    if (this.inputEnded && this.unanswered.size === 0) void this.close();
+  /** After the peer's EOF, the last answer closes the connection. */
+  private closeIfDone(): void {
+    if (this.inputEnded && this.requests.size === 0) void this.close();
   }
 
   /**
@@ -174,7 +163,7 @@ export class StreamTransport implements Transport {
    */
   private readonly oninputend = (): void => {
     this.inputEnded = true;
-    if (this.unanswered.size === 0) {
+    if (this.requests.size === 0) {
       void this.close();
       return;
     }
@@ -201,9 +190,7 @@ export class StreamTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.probe);
-    // Requests of a closed session will never be answered.
-    if (this.unanswered.size) this.opts.inflight?.end(this.unanswered.size);
-    this.unanswered.clear();
+    this.requests.abandon();
     this.input.off('data', this.ondata);
     this.input.off('error', this.onstreamerror);
     this.input.off('end', this.oninputend);

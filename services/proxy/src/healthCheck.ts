@@ -1,0 +1,53 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { WorkerConfig } from './config.js';
+import { TcpClientTransport } from './tcpClientTransport.js';
+
+export interface CheckResult {
+  ok: boolean;
+  /** Whole check, ms. */
+  latencyMs: number;
+  /** What failed, for operators (never a secret: workers' answers carry none). */
+  error?: string;
+}
+
+/**
+ * One deep check of one worker, as a client would use it: an MCP session over
+ * its TCP port (initialize, initialized, ping, close) and its HTTP readiness
+ * path. Never throws; bounded by `timeoutMs` as a whole.
+ */
+export async function checkWorker(worker: WorkerConfig, healthPath: string, timeoutMs: number): Promise<CheckResult> {
+  const started = performance.now();
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const client = new Client({ name: 'moodle-mcp-proxy-health', version: '1' });
+  try {
+    await Promise.race([
+      (async () => {
+        const transport = new TcpClientTransport(worker.host, worker.mcpPort, timeoutMs);
+        await client.connect(transport, { signal: abort.signal, timeout: timeoutMs });
+        await client.ping({ signal: abort.signal, timeout: timeoutMs });
+        const res = await fetch(`http://${worker.host}:${worker.httpPort}${healthPath}`, { signal: abort.signal });
+        if (res.status !== 200) {
+          const body = (await res.text().catch(() => '')).slice(0, 200);
+          throw new Error(`${healthPath} answered HTTP ${res.status}${body ? `: ${body}` : ''}`);
+        }
+        await res.body?.cancel().catch(() => undefined);
+      })(),
+      new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(new Error(`no answer within ${timeoutMs} ms`)), { once: true })),
+    ]);
+    return { ok: true, latencyMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: describe(err, worker) };
+  } finally {
+    clearTimeout(timer);
+    await client.close().catch(() => undefined);
+  }
+}
+
+function describe(err: unknown, worker: WorkerConfig): string {
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = e?.code ?? e?.cause?.code;
+  if (code === 'ECONNREFUSED') return `connection refused (${worker.host}:${e.cause ? worker.httpPort : worker.mcpPort})`;
+  if (code === 'ECONNRESET') return 'connection reset';
+  return e instanceof Error ? e.message : String(err);
+}
