@@ -3,7 +3,7 @@ import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SessionRequests } from '../mcp/inflight.js';
 import { errorResponse, parseLine, type FramingErrorResponse } from './jsonrpc.js';
-import { LineDecoder } from './lineDecoder.js';
+import { LineDecoder } from '@moodle-mcp/common';
 
 /** How often a half-closed connection with pending answers is probed, ms. */
 const PROBE_MS = 250;

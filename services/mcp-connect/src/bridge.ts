@@ -1,0 +1,272 @@
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import { LineDecoder } from '@moodle-mcp/common';
+
+/**
+ * A reconnecting stdio ↔ TCP bridge for one MCP session, used in place of
+ * `ncat HOST PORT` in an MCP client's configuration.
+ *
+ * Contract:
+ * - Lines pass through unchanged in both directions while the connection holds.
+ * - The bridge remembers the client's `initialize` request and whether it sent
+ *   `notifications/initialized`. When the connection drops, it reconnects
+ *   (through the VIP, so HAProxy picks a live worker) and replays that
+ *   handshake itself; its answer is not shown to the client.
+ * - Requests in flight when the connection dropped are re-sent if they are
+ *   safe to repeat: every method but `tools/call`, and `tools/call` of a tool
+ *   whose `readOnlyHint` the server announced (learned from `tools/list`
+ *   answers passing by, and from a `tools/list` of its own after a replay).
+ *   Any other call in flight is answered with a JSON-RPC error saying it may
+ *   or may not have been applied — it is never silently repeated.
+ * - Lines the client sends while reconnecting are queued (bounded) and sent
+ *   after the replay, in order.
+ * - When reconnecting fails for `maxReconnectMs`, every pending request is
+ *   answered with an error and the bridge ends ('end' event, code 1).
+ */
+export interface BridgeOptions {
+  connect: () => net.Socket;
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Give up after reconnecting fails for this long, ms. */
+  maxReconnectMs: number;
+  maxLineBytes?: number;
+  /** Most bytes queued from the client while reconnecting. */
+  maxQueuedBytes?: number;
+}
+
+type Id = string | number;
+interface Pending {
+  line: string;
+  method: string;
+  tool?: string;
+}
+
+const INTERNAL = 'mcp-connect:';
+export const MAYBE_APPLIED = -32003;
+
+export class Bridge extends EventEmitter {
+  private socket?: net.Socket;
+  private state: 'connecting' | 'replaying' | 'open' | 'closed' = 'connecting';
+  private initialize?: string;
+  private initialized = false;
+  private readonly pending = new Map<string, Pending>();
+  private readonly readOnlyTools = new Set<string>();
+  private queue: string[] = [];
+  private queuedBytes = 0;
+  private inputEnded = false;
+  private attempt = 0;
+  private downSince = 0;
+  private internalSeq = 0;
+  private readonly maxLineBytes: number;
+
+  constructor(private readonly opts: BridgeOptions) {
+    super();
+    this.maxLineBytes = opts.maxLineBytes ?? 16 * 1024 * 1024;
+  }
+
+  start(): void {
+    const decoder = new LineDecoder(this.maxLineBytes);
+    this.opts.input.on('data', (chunk: Buffer) => {
+      for (const e of decoder.push(chunk)) if (e.type === 'line') this.fromClient(e.text);
+    });
+    this.opts.input.on('end', () => {
+      this.inputEnded = true;
+      this.finishIfIdle();
+    });
+    this.open(false);
+  }
+
+  private open(isReconnect: boolean): void {
+    this.state = isReconnect ? 'connecting' : this.state;
+    const socket = this.opts.connect();
+    this.socket = socket;
+    const decoder = new LineDecoder(this.maxLineBytes);
+    socket.setNoDelay(true);
+    socket.on('connect', () => {
+      this.attempt = 0;
+      if (isReconnect) this.replay();
+      else this.becomeOpen();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      for (const e of decoder.push(chunk)) if (e.type === 'line') this.fromServer(e.text);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => this.opts.log(isReconnect || this.state !== 'open' ? 'info' : 'warn', 'connection error', { error: err.code ?? err.message }));
+    socket.on('close', () => {
+      if (this.socket !== socket || this.state === 'closed') return;
+      if (this.inputEnded && this.pending.size === 0) return this.end(0);
+      this.lost();
+    });
+  }
+
+  /** The connection dropped: reconnect with capped backoff until `maxReconnectMs`. */
+  private lost(): void {
+    if (this.state === 'open' || this.state === 'replaying') {
+      this.downSince = Date.now();
+      this.opts.log('warn', 'connection lost; reconnecting', { inFlight: this.pending.size });
+    } else if (!this.downSince) this.downSince = Date.now();
+    this.state = 'connecting';
+    if (Date.now() - this.downSince >= this.opts.maxReconnectMs) {
+      this.opts.log('error', 'giving up: the server cannot be reached', { afterMs: Date.now() - this.downSince });
+      const why = 'the MCP server cannot be reached (mcp-connect gave up reconnecting)';
+      for (const [k, p] of this.pending) this.answerError(k, p, -32000, why);
+      // Requests sent while reconnecting never left: answer those too.
+      for (const line of this.queue) {
+        const msg = parse(line);
+        if (msg?.id !== undefined && msg.id !== null && typeof msg.method === 'string') this.write(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32000, message: why } }));
+      }
+      this.queue = [];
+      return this.end(1);
+    }
+    const delay = Math.min(50 * 2 ** this.attempt++, 1000);
+    setTimeout(() => this.open(true), delay).unref();
+  }
+
+  private replay(): void {
+    if (!this.initialize) return this.becomeOpen(); // nothing to replay: the client had not started yet
+    if ([...this.pending.values()].some((p) => p.method === 'initialize')) {
+      // The client's own handshake was unanswered: nothing was applied yet, so
+      // its lines go again as they were and it sees the answers itself.
+      for (const p of this.pending.values()) this.sendRaw(p.line);
+      return this.becomeOpen();
+    }
+    this.state = 'replaying';
+    const init = JSON.parse(this.initialize) as { params?: unknown };
+    this.sendRaw(JSON.stringify({ jsonrpc: '2.0', id: `${INTERNAL}init:${++this.internalSeq}`, method: 'initialize', params: init.params }));
+  }
+
+  private afterReplayedInitialize(): void {
+    if (this.initialized) this.sendRaw(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    this.sendRaw(JSON.stringify({ jsonrpc: '2.0', id: `${INTERNAL}tools:${++this.internalSeq}`, method: 'tools/list' }));
+    let resent = 0;
+    for (const [key, p] of this.pending) {
+      if (this.safeToRepeat(p)) {
+        this.sendRaw(p.line);
+        resent++;
+      } else {
+        this.answerError(key, p, MAYBE_APPLIED, `the connection to the MCP server was lost while "${p.tool ?? p.method}" was running: it may or may not have been applied. Check its effect (e.g. read the grade back) before trying again.`);
+      }
+    }
+    this.opts.log('info', 'reconnected; session restored', { resent });
+    this.becomeOpen();
+  }
+
+  private becomeOpen(): void {
+    this.state = 'open';
+    this.downSince = 0;
+    const queued = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const line of queued) this.forward(line);
+  }
+
+  private fromClient(line: string): void {
+    if (this.state !== 'open') {
+      this.queuedBytes += line.length;
+      if (this.queuedBytes > (this.opts.maxQueuedBytes ?? 8 * 1024 * 1024)) {
+        this.opts.log('error', 'too much queued while reconnecting; ending');
+        return this.end(1);
+      }
+      this.queue.push(line);
+      return;
+    }
+    this.forward(line);
+  }
+
+  private forward(line: string): void {
+    const msg = parse(line);
+    if (msg && typeof msg.method === 'string') {
+      if (msg.method === 'initialize' && msg.id !== undefined) this.initialize = line;
+      if (msg.method === 'notifications/initialized') this.initialized = true;
+      if (msg.id !== undefined && msg.id !== null) {
+        const tool = msg.method === 'tools/call' && typeof msg.params?.name === 'string' ? msg.params.name : undefined;
+        this.pending.set(key(msg.id), { line, method: msg.method, tool });
+      }
+    }
+    this.sendRaw(line);
+  }
+
+  private fromServer(line: string): void {
+    const msg = parse(line);
+    const id = msg?.id;
+    if (typeof id === 'string' && id.startsWith(INTERNAL)) {
+      if (id.includes(':init:')) {
+        if (msg?.error) {
+          this.opts.log('error', 'the server refused the replayed initialize', { error: msg.error.message });
+          return this.end(1);
+        }
+        this.afterReplayedInitialize();
+      } else this.learnTools(msg);
+      return;
+    }
+    if (id !== undefined && id !== null && (msg?.result !== undefined || msg?.error !== undefined)) {
+      const p = this.pending.get(key(id));
+      this.pending.delete(key(id));
+      if (p?.method === 'tools/list') this.learnTools(msg);
+    }
+    this.write(line);
+    this.finishIfIdle();
+  }
+
+  private learnTools(msg: Message | undefined): void {
+    const tools = msg?.result?.tools;
+    if (!Array.isArray(tools)) return;
+    for (const t of tools) {
+      if (typeof t?.name !== 'string') continue;
+      if (t.annotations?.readOnlyHint === true) this.readOnlyTools.add(t.name);
+      else this.readOnlyTools.delete(t.name);
+    }
+  }
+
+  private safeToRepeat(p: Pending): boolean {
+    if (p.method !== 'tools/call') return p.method !== 'initialize';
+    return p.tool !== undefined && this.readOnlyTools.has(p.tool);
+  }
+
+  private answerError(k: string, p: Pending, code: number, message: string): void {
+    this.pending.delete(k);
+    const id = parse(p.line)?.id;
+    this.write(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } }));
+  }
+
+  private sendRaw(line: string): void {
+    this.socket?.write(line + '\n');
+  }
+
+  private write(line: string): void {
+    this.opts.output.write(line + '\n');
+  }
+
+  private finishIfIdle(): void {
+    if (this.inputEnded && this.pending.size === 0 && this.queue.length === 0 && this.state === 'open') this.socket?.end();
+  }
+
+  private end(code: number): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.socket?.destroy();
+    this.emit('end', code);
+  }
+}
+
+interface Message {
+  id?: Id | null;
+  method?: unknown;
+  params?: { name?: unknown };
+  result?: { tools?: { name?: unknown; annotations?: { readOnlyHint?: unknown } }[] };
+  error?: { message?: string };
+}
+
+function parse(line: string): Message | undefined {
+  try {
+    const v: unknown = JSON.parse(line);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Message) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ids 1 and "1" are different requests. */
+function key(id: Id): string {
+  return `${typeof id}:${id}`;
+}
