@@ -1,7 +1,7 @@
 # Operations for the Moodle MCP stack. `make` alone lists the targets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help local local-down local-status test build clean bench bench-sessions bench-cache
+.PHONY: help local local-down local-status test test-reliability build clean bench bench-sessions bench-cache
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -10,13 +10,24 @@ help: ## list the targets
 # Settings come from the environment and .env (see .env.example); the run
 # directory is RUN_DIR (run/local). `make status` and `make client-config`
 # below serve both ways of running.
-.PHONY: local-scale local-restart-worker local-restart-proxy status client-config mcpctl switch drain enable
+.PHONY: local-scale local-restart-worker local-restart-proxy status client-config mcpctl switch drain enable local-observability dashboard-picture
 
 local: ## start the stack natively in the background: HAProxy, Redis, WORKERS=3 workers (demo Moodle unless MOODLE_URL is set)
 	@bash scripts/local.sh up
 
 local-down: ## stop everything `make local` started
 	@bash scripts/local.sh down
+
+.PHONY: certs
+certs: ## TLS: a CA and the server certificate (CERT_DIR, haproxy/certs); TEACHER=alice adds alice's client certificate
+	@bash scripts/ensure-deps.sh openssl:openssl
+	@bash scripts/certs.sh $(if $(TEACHER),teacher $(TEACHER),ensure)
+
+local-observability: ## `make local` plus Prometheus (alert rules) and the Redis exporter (OBSERVABILITY=1)
+	@OBSERVABILITY=1 bash scripts/local.sh up
+
+dashboard-picture: ## render the overview dashboard's panels from Prometheus (PROMETHEUS_URL) into docs/overview-dashboard.png
+	@node scripts/render-dashboard.mjs --prometheus $${PROMETHEUS_URL:-http://127.0.0.1:$${PROMETHEUS_PORT:-9090}} --minutes $${MINUTES:-15} --png docs/overview-dashboard.png
 
 local-status: ## native stack: processes, HAProxy's server states, sessions per worker
 	@bash scripts/local.sh status
@@ -60,14 +71,28 @@ client-config: ## print the MCP client configuration (Linux, macOS, Windows) for
 test: ## run every test (installs missing packages, npm ci, build, jest)
 	@bash scripts/test.sh
 
+test-reliability: ## fault scenarios under load (worker kill/stop, rolling restart, Redis, proxy, Moodle faults); prints a table
+	@bash scripts/test.sh test/reliability
+
+.PHONY: test-security
+test-security: ## bad input and abuse through HAProxy (~20,000 generated inputs) + secrets check; prints a table (SECURITY_PROFILE=ci for the small run)
+	@bash scripts/test-security.sh
+
 build: ## compile the TypeScript
 	@bash scripts/npm-install.sh
 
 clean: ## remove build output
 	@npx tsc -b --clean
 
-bench: ## every benchmark scenario built so far (sessions, cache); figures printed, not asserted
-	@$(MAKE) --no-print-directory bench-sessions bench-cache
+.PHONY: bench-quick
+
+bench: ## the stack vs the old way (socat fork per client) vs an echo server, 5 scenarios; tables + chart in bench/results/ (~8 min)
+	@bash scripts/ensure-deps.sh haproxy:haproxy redis-server:redis-server socat:socat && bash scripts/npm-install.sh
+	@node bench/dist/compare.js $(BENCH_ARGS)
+
+bench-quick: ## the same five scenarios at tiny sizes (a smoke run: fails only when the benchmark breaks); bench/results/<date>-quick.*
+	@bash scripts/ensure-deps.sh haproxy:haproxy redis-server:redis-server socat:socat && bash scripts/npm-install.sh
+	@node bench/dist/compare.js --quick $(BENCH_ARGS)
 
 bench-sessions: ## sessions benchmark: 1,000 clients at once, then RSS per idle session (SESSIONS=N)
 	@bash scripts/ensure-deps.sh ncat:ncat && bash scripts/npm-install.sh
@@ -89,8 +114,8 @@ down: ## stop and remove the compose stack (Prometheus/Grafana data volumes are 
 restart: ## restart the compose stack's containers in place (SERVICE=name for one)
 	@bash scripts/compose.sh restart $(SERVICE)
 
-logs: ## follow the compose stack's logs (SERVICE=name follows one service)
-	@bash scripts/compose.sh logs $(SERVICE)
+logs: ## follow logs, SERVICE=name for one: the native stack's while it runs (worker-1, mcp-worker, haproxy, prometheus...), else compose's
+	@if bash scripts/local.sh running 2>/dev/null; then bash scripts/local.sh logs $(SERVICE); else bash scripts/compose.sh logs $(SERVICE); fi
 
 scale: ## set the number of mcp-worker replicas of the running compose stack (N=5)
 	@bash scripts/compose.sh scale $(N)

@@ -7,7 +7,8 @@ set -euo pipefail
 
 need=("$@")
 if [ ${#need[@]} -eq 0 ]; then
-  need=(ncat:ncat redis-server:redis-server haproxy:haproxy socat:socat docker-compose:docker-compose chromium:chromium)
+  need=(ncat:ncat redis-server:redis-server haproxy:haproxy openssl:openssl socat:socat docker-compose:docker-compose chromium:chromium
+    promtool:prometheus prometheus-redis-exporter:prometheus-redis-exporter)
 fi
 
 if ! command -v node >/dev/null 2>&1; then
@@ -46,7 +47,7 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +360 2>/dev/null)" ]; then
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts packaged daemons on install; the project runs its own instances.
-for svc in redis-server haproxy prometheus; do
+for svc in redis-server haproxy prometheus prometheus-redis-exporter; do
   if printf '%s\n' "${missing[@]}" | grep -qx "$svc" && command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi

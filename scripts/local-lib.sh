@@ -48,6 +48,20 @@ load_settings() {
   HAPROXY_ALLOWLIST=${HAPROXY_ALLOWLIST:-$ROOT/haproxy/allowlist.txt}
   HAPROXY_CHECK_INTER=${HAPROXY_CHECK_INTER:-2s}
   HAPROXY_CHECK_FASTINTER=${HAPROXY_CHECK_FASTINTER:-500ms}
+  # TLS on TLS_PORT (certificates in CERT_DIR, made by scripts/certs.sh on the
+  # first `up`), and HAProxy's limits per client address.
+  TLS=${TLS:-1}
+  TLS_PORT=${TLS_PORT:-3443}
+  CERT_DIR=${CERT_DIR:-haproxy/certs}
+  HAPROXY_TLS_VERIFY=${HAPROXY_TLS_VERIFY:-none}
+  HAPROXY_SRC_MAXCONN=${HAPROXY_SRC_MAXCONN:-500}
+  HAPROXY_SRC_CONN_RATE=${HAPROXY_SRC_CONN_RATE:-300}
+  # HAProxy sends every worker a PROXY v2 header; `required` also refuses
+  # anyone else on the workers' ports (the proxy's checks send LOCAL).
+  PROXY_PROTOCOL=${PROXY_PROTOCOL:-required}
+  # haproxy.cfg reads files relative to its own directory: paths given to it are made absolute.
+  [[ $CERT_DIR == /* ]] || CERT_DIR=$ROOT/$CERT_DIR
+  [[ $HAPROXY_ALLOWLIST == /* ]] || HAPROXY_ALLOWLIST=$ROOT/$HAPROXY_ALLOWLIST
   HAPROXY_BIN=${HAPROXY_BIN:-/usr/sbin/haproxy}
   REDIS_BIN=${REDIS_BIN:-$(command -v redis-server || echo /usr/bin/redis-server)}
   READY_TIMEOUT=${READY_TIMEOUT:-60}
@@ -63,10 +77,20 @@ load_settings() {
   PROXY_HEALTH_TIMEOUT_MS=${PROXY_HEALTH_TIMEOUT_MS:-3000}
   PROXY_FAILOVER_THRESHOLD=${PROXY_FAILOVER_THRESHOLD:-3}
   PROXY_FAILBACK=${PROXY_FAILBACK:-manual}
+  # Prometheus and the Redis exporter (OBSERVABILITY=1; scripts/local-observability.sh).
+  OBSERVABILITY=${OBSERVABILITY:-0}
+  PROMETHEUS_BIND=${PROMETHEUS_BIND:-127.0.0.1}
+  PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
+  REDIS_EXPORTER_PORT=${REDIS_EXPORTER_PORT:-9121}
+  PROMETHEUS_SCRAPE_INTERVAL=${PROMETHEUS_SCRAPE_INTERVAL:-15s}
+  PROMETHEUS_RETENTION=${PROMETHEUS_RETENTION:-15d}
+  PROMETHEUS_BIN=${PROMETHEUS_BIN:-$(command -v prometheus || echo /usr/bin/prometheus)}
+  PROMTOOL_BIN=${PROMTOOL_BIN:-$(command -v promtool || echo /usr/bin/promtool)}
+  REDIS_EXPORTER_BIN=${REDIS_EXPORTER_BIN:-$(command -v prometheus-redis-exporter || echo /usr/bin/prometheus-redis-exporter)}
   local v
-  for v in MCP_PORT STATS_PORT REDIS_PORT SIM_PORT PROXY_PORT; do check_port "$v"; done
+  for v in MCP_PORT TLS_PORT STATS_PORT REDIS_PORT SIM_PORT PROXY_PORT PROMETHEUS_PORT REDIS_EXPORTER_PORT; do check_port "$v"; done
   for v in WORKERS READY_TIMEOUT WORKER_MAX_RESTARTS WORKER_RESTART_WINDOW WORKER_MCP_BASE_PORT WORKER_HTTP_BASE_PORT STANDBY_WORKERS \
-    PROXY_HEALTH_INTERVAL_MS PROXY_HEALTH_TIMEOUT_MS PROXY_FAILOVER_THRESHOLD; do
+    PROXY_HEALTH_INTERVAL_MS PROXY_HEALTH_TIMEOUT_MS PROXY_FAILOVER_THRESHOLD HAPROXY_SRC_MAXCONN HAPROXY_SRC_CONN_RATE; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
   done
   [ "$WORKERS" -ge 1 ] && [ "$WORKERS" -le "$MAX_WORKERS" ] || die "WORKERS must be 1-$MAX_WORKERS, got $WORKERS"
@@ -76,6 +100,11 @@ load_settings() {
   [[ $PROXY =~ ^[01]$ ]] || die "PROXY must be 1 (start the proxy service) or 0, got '$PROXY'"
   [ "$STANDBY_WORKERS" -lt "$WORKERS" ] || die "STANDBY_WORKERS ($STANDBY_WORKERS) must leave at least one of the $WORKERS workers in the primary target"
   [[ $PROXY_FAILBACK =~ ^(auto|manual)$ ]] || die "PROXY_FAILBACK must be auto or manual, got '$PROXY_FAILBACK'"
+  [[ $TLS =~ ^[01]$ ]] || die "TLS must be 1 (serve TLS on TLS_PORT) or 0, got '$TLS'"
+  [[ $HAPROXY_TLS_VERIFY =~ ^(none|optional|required)$ ]] || die "HAPROXY_TLS_VERIFY must be none, optional or required, got '$HAPROXY_TLS_VERIFY'"
+  [[ $PROXY_PROTOCOL =~ ^(optional|required)$ ]] || die "PROXY_PROTOCOL must be required or optional in the native run (HAProxy sends the workers a PROXY v2 header), got '$PROXY_PROTOCOL'"
+  [[ $OBSERVABILITY =~ ^[01]$ ]] || die "OBSERVABILITY must be 1 (start Prometheus and the Redis exporter) or 0, got '$OBSERVABILITY'"
+  [[ $PROMETHEUS_SCRAPE_INTERVAL =~ ^[1-9][0-9]*(ms|s|m)$ ]] || die "PROMETHEUS_SCRAPE_INTERVAL must be a Prometheus duration such as 15s, got '$PROMETHEUS_SCRAPE_INTERVAL'"
 }
 
 # Most workers one native run may have (each needs two ports above the bases).

@@ -8,8 +8,11 @@
 #   scripts/local.sh scale N            run N workers (adds/removes HAProxy servers; no config edit, no reload)
 #   scripts/local.sh restart-worker I   restart worker-I gracefully (also clears a given-up worker)
 #   scripts/local.sh restart-proxy      restart the proxy service (it reads its lock file back)
+#   scripts/local.sh restart-redis      restart Redis (the workers reconnect by themselves; data is gone)
 #   scripts/local.sh client-config      the MCP client configuration for this host, per OS
 #   scripts/local.sh check-config       `haproxy -c` on haproxy/haproxy.cfg with the runner's environment
+#   scripts/local.sh logs [SERVICE]     follow RUN_DIR/logs/SERVICE.log (mcp-worker: every worker; none: all)
+#   scripts/local.sh running            exit 0 when the native stack runs in RUN_DIR (for make logs)
 #
 # Processes: HAProxy (haproxy/haproxy.cfg, WORKER_DISCOVERY=runtime), Redis
 # (redis/redis.conf on 127.0.0.1 with a password generated into RUN_DIR),
@@ -22,6 +25,8 @@
 set -euo pipefail
 # shellcheck source=scripts/local-lib.sh
 . "$(dirname "$0")/local-lib.sh"
+# shellcheck source=scripts/local-observability.sh
+. "$(dirname "$0")/local-observability.sh"
 cd "$ROOT"
 
 CFG=$ROOT/haproxy/haproxy.cfg
@@ -31,9 +36,14 @@ stats_password() {
   if [ -n "${STATS_PASSWORD:-}" ]; then echo "$STATS_PASSWORD"; else secret "$RUN_DIR/stats.password"; fi
 }
 
+# tls_file NAME: CERT_DIR/NAME when TLS is on, else nothing (haproxy.cfg then binds no TLS port).
+tls_file() { if [ "$TLS" = 1 ]; then echo "$CERT_DIR/$1"; fi; }
+
 # with_haproxy_env COMMAND...: COMMAND with the variables haproxy.cfg reads.
 with_haproxy_env() {
-  HAPROXY_BIND=$HAPROXY_BIND MCP_PORT=$MCP_PORT STATS_PORT=$STATS_PORT STATS_USER=$STATS_USER \
+  TLS_PORT=$TLS_PORT HAPROXY_TLS_CERT=$(tls_file server.pem) HAPROXY_TLS_CA=$(tls_file ca.pem) HAPROXY_TLS_VERIFY=$HAPROXY_TLS_VERIFY \
+    HAPROXY_SRC_MAXCONN=$HAPROXY_SRC_MAXCONN HAPROXY_SRC_CONN_RATE=$HAPROXY_SRC_CONN_RATE \
+    HAPROXY_BIND=$HAPROXY_BIND MCP_PORT=$MCP_PORT STATS_PORT=$STATS_PORT STATS_USER=$STATS_USER \
     STATS_PASSWORD=$(stats_password) HAPROXY_ALLOWLIST=$HAPROXY_ALLOWLIST HAPROXY_SOCKET=$HAPROXY_SOCKET \
     HAPROXY_CHECK_INTER=$HAPROXY_CHECK_INTER HAPROXY_CHECK_FASTINTER=$HAPROXY_CHECK_FASTINTER \
     WORKER_DISCOVERY=runtime "$@"
@@ -72,7 +82,7 @@ slog() {
 start_worker() {
   local i=$1 name=worker-$1
   MCP_HOST=127.0.0.1 MCP_PORT=$(worker_mcp_port "$i") HTTP_HOST=127.0.0.1 HTTP_PORT=$(worker_http_port "$i") \
-    WORKER_ID=$name REDIS_URL=redis://127.0.0.1:$REDIS_PORT REDIS_PASSWORD=$(cat "$RUN_DIR/redis.password") \
+    WORKER_ID=$name PROXY_PROTOCOL=$PROXY_PROTOCOL REDIS_URL=redis://127.0.0.1:$REDIS_PORT REDIS_PASSWORD=$(cat "$RUN_DIR/redis.password") \
     start "$name" node "$ROOT/services/mcp-worker/dist/main.js"
   slog info "started $name (pid $(cat "$RUN_DIR/$name.pid"), MCP 127.0.0.1:$(worker_mcp_port "$i"), HTTP 127.0.0.1:$(worker_http_port "$i"))"
 }
@@ -152,7 +162,8 @@ write_proxy_config() {
   local primary=$((WORKERS - STANDBY_WORKERS))
   node -e '
     const [runDir, logDir, socket, workers, primary, mcpBase, httpBase] = process.argv.slice(1);
-    const w = (i) => ({ name: `worker-${i}`, host: "127.0.0.1", mcpPort: +mcpBase + i, httpPort: +httpBase + i });
+    // proxyProtocol: the workers expect a PROXY v2 header (PROXY_PROTOCOL); the deep checks send LOCAL.
+    const w = (i) => ({ name: `worker-${i}`, host: "127.0.0.1", mcpPort: +mcpBase + i, httpPort: +httpBase + i, proxyProtocol: true });
     const range = (a, b) => Array.from({ length: b - a + 1 }, (_, k) => w(a + k));
     const targets = [{ name: "primary", priority: 1, minHealthy: 1, workers: range(1, +primary) }];
     if (+workers > +primary) targets.push({ name: "standby", priority: 2, minHealthy: 1, workers: range(+primary + 1, +workers) });
@@ -171,6 +182,13 @@ start_proxy() {
     PROXY_HEALTH_INTERVAL_MS=$PROXY_HEALTH_INTERVAL_MS PROXY_HEALTH_TIMEOUT_MS=$PROXY_HEALTH_TIMEOUT_MS PROXY_FAILOVER_THRESHOLD=$PROXY_FAILOVER_THRESHOLD PROXY_FAILBACK=$PROXY_FAILBACK \
     start proxy node "$ROOT/services/proxy/dist/main.js"
   wait_until proxy "API and UI on http://$PROXY_BIND:$PROXY_PORT/ui/" http_ok "$PROXY_PORT" /ready
+}
+
+restart_redis() {
+  pid_alive haproxy || die "the native stack is not running in $RUN_DIR (start it with: make local)"
+  stop_stage 10 redis
+  start redis "$REDIS_BIN" "$RUN_DIR/redis.conf"
+  wait_until redis "answers on 127.0.0.1:$REDIS_PORT" redis_ping
 }
 
 restart_proxy() {
@@ -240,7 +258,7 @@ write_stack_env() {
     echo "# Settings of the running native stack (written by scripts/local.sh up; no secrets)."
     for v in HAPROXY_BIND MCP_PORT STATS_PORT STATS_USER REDIS_PORT SIM_PORT WORKERS WORKER_MCP_BASE_PORT \
       WORKER_HTTP_BASE_PORT HAPROXY_ALLOWLIST HAPROXY_CHECK_INTER HAPROXY_CHECK_FASTINTER VIP PROXY PROXY_BIND PROXY_PORT \
-      STANDBY_WORKERS; do
+      STANDBY_WORKERS TLS TLS_PORT CERT_DIR HAPROXY_TLS_VERIFY HAPROXY_SRC_MAXCONN HAPROXY_SRC_CONN_RATE PROXY_PROTOCOL OBSERVABILITY PROMETHEUS_BIND PROMETHEUS_PORT REDIS_EXPORTER_PORT PROMETHEUS_SCRAPE_INTERVAL; do
       printf '%s=%q\n' "$v" "${!v:-}"
     done
   } >"$RUN_DIR/stack.env"
@@ -249,10 +267,11 @@ write_stack_env() {
 up() {
   if pid_alive supervisor; then
     say "already running (RUN_DIR $RUN_DIR)"
+    [ "$OBSERVABILITY" = 1 ] && ! pid_alive prometheus && say "it runs without Prometheus: make local-down, then make local-observability"
     status
     return 0
   fi
-  bash scripts/ensure-deps.sh haproxy:haproxy redis-server:redis-server ncat:ncat
+  bash scripts/ensure-deps.sh haproxy:haproxy redis-server:redis-server ncat:ncat openssl:openssl
   [ -n "${LOCAL_SKIP_BUILD:-}" ] || bash scripts/npm-install.sh
   down >/dev/null # leftovers of a run that was not stopped cleanly
   mkdir -p "$LOG_DIR"
@@ -260,7 +279,7 @@ up() {
   rm -f "$RUN_DIR/stopping"
   local demo="" p i
   [ -n "${MOODLE_URL:-}" ] || demo=1
-  for p in MCP_PORT STATS_PORT REDIS_PORT ${demo:+SIM_PORT} $([ "$PROXY" = 1 ] && echo PROXY_PORT); do
+  for p in MCP_PORT $([ "$TLS" = 1 ] && echo TLS_PORT) STATS_PORT REDIS_PORT ${demo:+SIM_PORT} $([ "$PROXY" = 1 ] && echo PROXY_PORT) $([ "$OBSERVABILITY" = 1 ] && observability_ports); do
     port_busy "${!p}" && die "$p ${!p} is in use on 127.0.0.1 (another stack? 'make local-down', or choose another $p)"
   done
   for ((i = 1; i <= WORKERS; i++)); do
@@ -294,6 +313,8 @@ up() {
   start redis "$REDIS_BIN" "$RUN_DIR/redis.conf"
   wait_until redis "answers on 127.0.0.1:$REDIS_PORT" redis_ping
 
+  # The first TLS run makes a CA and a server certificate (make certs; kept in CERT_DIR).
+  [ "$TLS" = 1 ] && { CERT_DIR=$CERT_DIR VIP=$(vip) bash "$ROOT/scripts/certs.sh" ensure || fail "could not make the TLS certificates"; }
   check_config || fail "HAProxy not started"
   with_haproxy_env start haproxy "$HAPROXY_BIN" -db -f "$CFG"
   wait_until haproxy "runtime API answers on $HAPROXY_SOCKET" haproxy_answers
@@ -303,6 +324,7 @@ up() {
   say "starting $WORKERS workers (supervisor pid $(cat "$RUN_DIR/supervisor.pid"), log $LOG_DIR/supervisor.log)"
   wait_healthy "$WORKERS"
   [ "$PROXY" = 1 ] && start_proxy
+  [ "$OBSERVABILITY" = 1 ] && start_observability
 
   echo
   say "the stack is up${demo:+ (DEMO Moodle)}. MCP endpoint (VIP): $(vip):$MCP_PORT"
@@ -311,12 +333,14 @@ up() {
   say "stats page: http://$(vip):$STATS_PORT/ (user $STATS_USER, password in $where); Prometheus: /metrics"
   say "client configuration:"
   printf '  { "mcpServers": { "moodle": { "command": "ncat", "args": ["%s", "%s"] } } }\n' "$(vip)" "$MCP_PORT"
+  [ "$TLS" = 1 ] && say "TLS: $(vip):$TLS_PORT (client certificates: $HAPROXY_TLS_VERIFY; CA $CERT_DIR/ca.pem; make certs TEACHER=name, then make client-config)"
   if [ "$PROXY" = 1 ]; then
     local tw=$RUN_DIR/proxy.token
     [ -z "${PROXY_ADMIN_TOKEN:-}" ] || tw=PROXY_ADMIN_TOKEN
     say "proxy: UI http://$PROXY_BIND:$PROXY_PORT/ui/, API /api/proxy/status (admin token in $tw); make mcpctl ARGS=status"
   fi
-  say "more: make client-config | make status | make local-down"
+  [ "$OBSERVABILITY" = 1 ] && say "Prometheus: http://$PROMETHEUS_BIND:$PROMETHEUS_PORT/ (alerts: /alerts; Grafana needs Docker: make up with COMPOSE_PROFILES=observability)"
+  say "more: make client-config | make status | make logs SERVICE=worker-1 | make local-down"
 }
 
 # --- down -------------------------------------------------------------------
@@ -347,6 +371,8 @@ down() {
   touch "$RUN_DIR/stopping"
   with_lock true
   stop_stage 5 supervisor
+  # Prometheus next, so the stack's own shutdown leaves no alerts behind in its data.
+  stop_stage 10 prometheus redis-exporter
   # The proxy before the workers, so it does not take their shutdown for a failure.
   stop_stage 10 proxy
   for f in "$RUN_DIR"/worker-*.pid "$RUN_DIR"/mcp-worker-*.pid; do workers+=("$(basename "$f" .pid)"); done
@@ -361,6 +387,7 @@ down() {
     "$RUN_DIR/redis.conf" "$RUN_DIR/redis.password" "$RUN_DIR/stats.password" \
     "$RUN_DIR/proxy.token" "$RUN_DIR/proxy.json"
   rm -rf "$RUN_DIR/redis"
+  forget_prometheus_config
   rm -f "$RUN_DIR/stopping"
   say "stopped (logs kept in $LOG_DIR)"
 }
@@ -412,6 +439,7 @@ scale() {
     fi
   done
   sed -i "s/^WORKERS=.*/WORKERS=$n/" "$RUN_DIR/stack.env"
+  write_worker_targets
   wait_healthy "$n"
   say "running $n workers"
 }
@@ -439,7 +467,7 @@ status() {
   local f name any=0 i n servers body
   for f in "$RUN_DIR"/*.pid; do any=1; done
   if [ $any -eq 0 ]; then say "the native stack is not running (RUN_DIR $RUN_DIR)"; return 0; fi
-  echo "Native stack in $RUN_DIR — VIP $(vip):$MCP_PORT, stats :$STATS_PORT"
+  echo "Native stack in $RUN_DIR — VIP $(vip):$MCP_PORT$([ "$TLS" = 1 ] && echo ", TLS :$TLS_PORT (client certificates: $HAPROXY_TLS_VERIFY)"), stats :$STATS_PORT"
   echo
   printf '  %-12s %-8s %s\n' PROCESS PID STATE
   for f in "$RUN_DIR"/*.pid; do
@@ -467,10 +495,28 @@ status() {
       "$(http_get "$(worker_http_port "$i")" /ready | head -n 1 | awk '{print ($2 == 200) ? "ready" : ($2 == "" ? "no answer" : "not ready (" $2 ")")}')" \
       "$(grep -o '"sessions":[0-9]*' <<<"$body" | cut -d: -f2 || true)"
   done
+  if pid_alive prometheus; then
+    echo
+    echo "  Prometheus: http://$PROMETHEUS_BIND:$PROMETHEUS_PORT/ (targets /targets, alerts /alerts)"
+  fi
   if pid_alive proxy; then
     echo
     PROXY_URL=http://127.0.0.1:$PROXY_PORT node "$ROOT/services/proxy/dist/cli.js" status || true
   fi
+}
+
+# logs [SERVICE]: follows one service's log (compose's service names work too:
+# mcp-worker is every worker), or every log without SERVICE.
+logs() {
+  local svc=${1:-} files=()
+  shopt -s nullglob
+  case "$svc" in
+    "") files=("$LOG_DIR"/*.log) ;;
+    mcp-worker | workers) files=("$LOG_DIR"/worker-*.log) ;;
+    *) [ -f "$LOG_DIR/$svc.log" ] && files=("$LOG_DIR/$svc.log") ;;
+  esac
+  [ ${#files[@]} -gt 0 ] || die "no log for '${svc:-any service}' in $LOG_DIR; there are: $(cd "$LOG_DIR" 2>/dev/null && for f in *.log; do printf '%s ' "${f%.log}"; done)"
+  exec tail -n 100 -F "${files[@]}"
 }
 
 client_config() {
@@ -493,14 +539,23 @@ Windows (ncat.exe comes with Nmap for Windows, https://nmap.org/download.html):
   if ncat.exe is not on PATH, give its full path:
   { "mcpServers": { "moodle": { "command": "C:\\\\Program Files (x86)\\\\Nmap\\\\ncat.exe", "args": ["$host", "$port"] } } }
 EOF
+  [ "$TLS" = 1 ] || return 0
+  cat <<EOF
+
+Over TLS on port $TLS_PORT (ncat on every OS): copy $CERT_DIR/ca.pem to the
+teacher's machine and, when the stack asks for client certificates
+(HAPROXY_TLS_VERIFY=$HAPROXY_TLS_VERIFY), the teacher's NAME.crt and NAME.key
+from 'make certs TEACHER=NAME' (without them, leave out --ssl-cert and --ssl-key):
+  { "mcpServers": { "moodle": { "command": "ncat", "args": ["--ssl", "--ssl-verify", "--ssl-trustfile", "/path/to/ca.pem", "--ssl-cert", "/path/to/NAME.crt", "--ssl-key", "/path/to/NAME.key", "$host", "$TLS_PORT"] } } }
+EOF
 }
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  up | down | status | scale | restart-worker | restart-proxy | client-config | check-config | _supervise) ;;
+  up | down | status | scale | restart-worker | restart-proxy | restart-redis | client-config | check-config | logs | running | _supervise) ;;
   *)
-    echo "usage: $0 up|down|status|scale N|restart-worker I|restart-proxy|client-config|check-config" >&2
+    echo "usage: $0 up|down|status|scale N|restart-worker I|restart-proxy|restart-redis|client-config|check-config|logs [SERVICE]|running" >&2
     exit 2
     ;;
 esac
@@ -512,7 +567,10 @@ case "$cmd" in
   scale) scale "$@" ;;
   restart-worker) restart_worker "$@" ;;
   restart-proxy) restart_proxy ;;
+  restart-redis) restart_redis ;;
   client-config) client_config ;;
   check-config) check_config ;;
+  logs) logs "$@" ;;
+  running) pid_alive supervisor ;;
   _supervise) supervise ;;
 esac

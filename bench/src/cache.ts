@@ -13,112 +13,43 @@
  * Usage: node bench/dist/cache.js [--workers 2] [--identical 1000] [--sessions 100] [--calls 20] [--latency-ms 50]
  * Bounded in count and time (--timeout-s, default 180); always stops what it started.
  */
-import path from 'node:path';
+import { int, runScript, type Parsed } from './args.js';
 import { LineClient } from './lineClient.js';
-import { freePort, httpOk, startNode, stop, until } from './proc.js';
+import { freePort } from './proc.js';
+import { nextReadCall } from './readMix.js';
 import { startBenchRedis } from './redisProc.js';
+import { ROOT, startSim, startWorkers, stopWorkers, type BenchSim, type BenchWorker } from './services.js';
 import { percentiles, sumMetric } from './stats.js';
 
-const ROOT = path.resolve(__dirname, '../..');
 const OPTIONS = {
-  workers: [2, 1, 16],
-  identical: [1000, 1, 20000],
-  sessions: [100, 1, 5000],
-  calls: [20, 1, 1000],
-  'latency-ms': [50, 0, 5000],
-  'timeout-s': [180, 10, 3600],
-} as const;
-type Opt = keyof typeof OPTIONS;
+  workers: int(2, 1, 16, 'worker processes sharing one Redis'),
+  identical: int(1000, 1, 20000, 'sessions sending the same cold get_courses at once'),
+  sessions: int(100, 1, 5000, 'sessions of the mixed read workload'),
+  calls: int(20, 1, 1000, 'calls per session of the mixed read workload'),
+  'latency-ms': int(50, 0, 5000, "moodle-sim's added latency, ms"),
+  'timeout-s': int(180, 10, 3600, 'time limit of the whole run, seconds'),
+};
 
-function parseArgs(argv: string[]): Record<Opt, number> {
-  const out = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, v[0]])) as Record<Opt, number>;
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '') as Opt;
-    if (!(key in OPTIONS))
-      throw new Error(
-        `unknown option ${argv[i]}; options: ${Object.keys(OPTIONS)
-          .map((k) => '--' + k)
-          .join(' ')}`,
-      );
-    const [, min, max] = OPTIONS[key];
-    const v = Number(argv[i + 1]);
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${key} needs a whole number from ${min} to ${max}`);
-    out[key] = v;
-  }
-  return out;
-}
-
-/** The mix of read tools a teacher's assistant sends, by weight, over the seeded data set. */
-// The demo teacher teaches courses 2-5 (assignments 1-11); course 6 would answer "not enrolled".
-const COURSES = [2, 3, 4, 5];
-const ASSIGNMENTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-const MIX: [number, () => [string, Record<string, unknown>]][] = [
-  [20, () => ['get_courses', {}]],
-  [15, () => ['list_students', { courseId: pick(COURSES) }]],
-  [15, () => ['get_assignments', { courseId: pick(COURSES) }]],
-  [15, () => ['get_submissions', { assignmentId: pick(ASSIGNMENTS) }]],
-  [10, () => ['get_quizzes', { courseId: pick(COURSES) }]],
-  [10, () => ['get_grades', { courseId: pick(COURSES) }]],
-  [5, () => ['get_course_contents', { courseId: pick(COURSES) }]],
-  [5, () => ['get_upcoming_deadlines', {}]],
-  [5, () => ['get_forum_discussions', { courseId: pick(COURSES) }]],
-];
-const TOTAL_WEIGHT = MIX.reduce((s, [w]) => s + w, 0);
-function pick<T>(xs: T[]): T {
-  return xs[Math.floor(Math.random() * xs.length)];
-}
-function nextCall(): [string, Record<string, unknown>] {
-  let r = Math.random() * TOTAL_WEIGHT;
-  for (const [w, make] of MIX) if ((r -= w) < 0) return make();
-  return MIX[0][1]();
-}
-
-async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+async function main(o: Parsed<typeof OPTIONS>): Promise<void> {
   const deadline = Date.now() + o['timeout-s'] * 1000;
   const remaining = () => Math.max(1000, deadline - Date.now());
-  const simPort = await freePort();
-  const simUrl = `http://127.0.0.1:${simPort}`;
   const redis = await startBenchRedis(ROOT, await freePort());
-  const sim = startNode(path.join(ROOT, 'services/moodle-sim/dist/main.js'), [], {
-    SIM_PORT: String(simPort),
-    SIM_LATENCY_MS: String(o['latency-ms']),
-    LOG_LEVEL: 'warn',
-  });
-  const { DEMO_TOKEN } = require(path.join(ROOT, 'services/moodle-sim/dist/index.js')) as { DEMO_TOKEN: string };
-  const workers: { mcp: number; http: number; proc: ReturnType<typeof startNode> }[] = [];
+  let sim: BenchSim | undefined;
+  let workers: BenchWorker[] = [];
   const clients: LineClient[] = [];
   try {
-    await until('moodle-sim', () => httpOk(`${simUrl}/health`));
-    for (let i = 1; i <= o.workers; i++) {
-      const mcp = await freePort();
-      const http = await freePort();
-      const proc = startNode(path.join(ROOT, 'services/mcp-worker/dist/main.js'), [], {
-        MOODLE_URL: simUrl,
-        MOODLE_TOKEN: DEMO_TOKEN,
-        MOODLE_DEMO: 'true',
-        MCP_HOST: '127.0.0.1',
-        MCP_PORT: String(mcp),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(http),
-        WORKER_ID: `bench-worker-${i}`,
-        REDIS_URL: redis.url,
-        REDIS_PASSWORD: redis.password,
-        LOG_LEVEL: 'warn',
-      });
-      workers.push({ mcp, http, proc });
-    }
-    for (const w of workers) await until(`worker on ${w.mcp} /ready`, () => httpOk(`http://127.0.0.1:${w.http}/ready`));
-    const metrics = async () => (await Promise.all(workers.map(async (w) => (await fetch(`http://127.0.0.1:${w.http}/metrics`)).text()))).join('\n');
-    const simStats = async () => (await (await fetch(`${simUrl}/__sim/stats`)).json()) as { total: number; byFunction: Record<string, number> };
-    const resetSim = () => fetch(`${simUrl}/__sim/stats/reset`, { method: 'POST' });
+    sim = await startSim({ latencyMs: o['latency-ms'] });
+    workers = await startWorkers(o.workers, { simUrl: sim.url, redis });
+    const metrics = async () => (await Promise.all(workers.map(async (w) => w.metrics()))).join('\n');
+    const simStats = sim.stats;
+    const resetSim = sim.resetStats;
     process.stderr.write(`stack: ${o.workers} workers, 1 redis-server (maxmemory + allkeys-lru), moodle-sim with ${o['latency-ms']} ms latency\n`);
 
     // 1. Identical cold calls, all at once, spread round-robin over the workers.
     process.stderr.write(`scenario 1: opening ${o.identical} sessions\n`);
     for (let i = 0; i < o.identical; i += 200) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(200, o.identical - i) }, (_, j) => LineClient.connect('127.0.0.1', workers[(i + j) % workers.length].mcp)),
+        Array.from({ length: Math.min(200, o.identical - i) }, (_, j) => LineClient.connect('127.0.0.1', workers[(i + j) % workers.length].mcpPort)),
       );
       await Promise.all(batch.map((c) => c.initialize()));
       clients.push(...batch);
@@ -142,7 +73,7 @@ async function main(): Promise<void> {
 
     // 2. Mixed reads.
     process.stderr.write(`scenario 2: ${o.sessions} sessions x ${o.calls} calls of a weighted read mix\n`);
-    const mixed = await Promise.all(Array.from({ length: o.sessions }, (_, i) => LineClient.connect('127.0.0.1', workers[i % workers.length].mcp)));
+    const mixed = await Promise.all(Array.from({ length: o.sessions }, (_, i) => LineClient.connect('127.0.0.1', workers[i % workers.length].mcpPort)));
     clients.push(...mixed);
     await Promise.all(mixed.map((c) => c.initialize()));
     await resetSim();
@@ -155,7 +86,7 @@ async function main(): Promise<void> {
     await Promise.all(
       mixed.map(async (c) => {
         for (let k = 0; k < o.calls && Date.now() < deadline; k++) {
-          const [name, args] = nextCall();
+          const [name, args] = nextReadCall();
           const s = Date.now();
           const r = await c.request('tools/call', { name, arguments: args }, remaining()).catch(() => undefined);
           calls2++;
@@ -212,12 +143,15 @@ async function main(): Promise<void> {
     if (errors1 + errors2 > 0) process.exitCode = 1;
   } finally {
     clients.forEach((c) => c.close());
-    await Promise.all([...workers.map((w) => stop(w.proc)), stop(sim)]);
+    await Promise.all([stopWorkers(workers), sim?.stop()]);
     await redis.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(`cache benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runScript(
+  'cache benchmark',
+  'cache.js',
+  'Identical cold calls coalesced across workers sharing Redis, and the hit ratio of a mixed read workload.',
+  OPTIONS,
+  main,
+);

@@ -1,25 +1,32 @@
 import net from 'node:net';
+import { LineSplitter } from './lines.js';
+
+/** A JSON-RPC answer as the load generator sees it. */
+export interface Answer {
+  id?: number;
+  result?: { isError?: boolean; content?: { text?: string }[]; [k: string]: unknown };
+  error?: { code: number; message: string };
+}
 
 /**
  * A minimal newline-delimited JSON-RPC client for load generation: one TCP
- * connection, requests matched to answers by id. Lighter than the SDK
- * client on purpose, so the load generator measures the server, not itself.
+ * connection, requests matched to answers by id, any number outstanding
+ * (pipelining). Lighter than the SDK client on purpose, so the load generator
+ * measures the server, not itself.
  */
 export class LineClient {
-  private buffer = '';
+  private readonly lines = new LineSplitter();
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (v: Answer) => void; reject: (e: Error) => void }>();
   closed = false;
+  /** Bytes of the last answer line, newline included. */
+  lastAnswerBytes = 0;
 
   private constructor(private readonly socket: net.Socket) {
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     socket.on('data', (chunk: string) => this.ondata(chunk));
-    socket.on('close', () => {
-      this.closed = true;
-      for (const p of this.pending.values()) p.reject(new Error('connection closed'));
-      this.pending.clear();
-    });
+    socket.on('close', () => this.fail(new Error('connection closed')));
     socket.on('error', () => undefined);
   }
 
@@ -41,13 +48,13 @@ export class LineClient {
     });
   }
 
-  request(method: string, params?: unknown, timeoutMs = 30_000): Promise<any> {
+  request(method: string, params?: unknown, timeoutMs = 30_000): Promise<Answer> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new Error('connection closed'));
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`timeout after ${timeoutMs} ms`));
+        reject(new Error('no answer within the time limit'));
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (v) => {
@@ -67,8 +74,8 @@ export class LineClient {
     this.socket.write(JSON.stringify({ jsonrpc: '2.0', method, params }) + '\n');
   }
 
-  async initialize(): Promise<void> {
-    const r = await this.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
+  async initialize(timeoutMs = 30_000): Promise<void> {
+    const r = await this.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } }, timeoutMs);
     if (r.error) throw new Error(`initialize failed: ${r.error.message}`);
     this.notify('notifications/initialized');
   }
@@ -77,17 +84,27 @@ export class LineClient {
     this.socket.destroy();
   }
 
+  private fail(err: Error): void {
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
   private ondata(chunk: string): void {
-    this.buffer += chunk;
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      if (!line.trim()) continue;
-      const msg = JSON.parse(line);
-      const p = this.pending.get(msg.id);
+    for (const line of this.lines.push(chunk)) {
+      let msg: Answer;
+      try {
+        msg = JSON.parse(line) as Answer;
+      } catch {
+        // A server that sends something else than JSON lines is broken: fail what waits, and stop.
+        this.fail(new Error('answer is not a JSON line'));
+        this.socket.destroy();
+        return;
+      }
+      this.lastAnswerBytes = Buffer.byteLength(line) + 1;
+      const p = msg.id === undefined ? undefined : this.pending.get(msg.id);
       if (p) {
-        this.pending.delete(msg.id);
+        this.pending.delete(msg.id!);
         p.resolve(msg);
       }
     }

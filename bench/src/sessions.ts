@@ -8,55 +8,27 @@
  * Usage: node bench/dist/sessions.js [--sessions 1000] [--timeout-s 120]
  * Bounded: every wait has a deadline; the worker and sim are always stopped.
  */
-import path from 'node:path';
+import { int, runScript } from './args.js';
 import { LineClient } from './lineClient.js';
-import { freePort, httpOk, rssBytes, startNode, stop, until } from './proc.js';
+import { rssBytes, steadyMemory } from './proc.js';
+import { startSim, startWorkers, stopWorkers } from './services.js';
 
-interface Args {
-  sessions: number;
-  timeoutS: number;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { sessions: 1000, timeoutS: 120 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = Number(argv[i + 1]);
-    if (flag === '--sessions' || flag === '--timeout-s') {
-      if (!Number.isInteger(value) || value < 1 || value > 50_000) throw new Error(`${flag} needs a whole number from 1 to 50000`);
-      if (flag === '--sessions') args.sessions = value;
-      else args.timeoutS = value;
-      i++;
-    } else {
-      throw new Error(`unknown argument ${flag}; usage: sessions.js [--sessions N] [--timeout-s S]`);
-    }
-  }
-  return args;
-}
-
-const ROOT = path.resolve(__dirname, '../..');
+const OPTIONS = {
+  sessions: int(1000, 1, 50_000, 'clients that connect at once'),
+  'timeout-s': int(120, 1, 50_000, 'time limit of the whole run, seconds'),
+};
 const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const deadline = Date.now() + args.timeoutS * 1000;
-  const [simPort, mcpPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  const sim = startNode(path.join(ROOT, 'services/moodle-sim/dist/main.js'), [], { SIM_PORT: String(simPort), LOG_LEVEL: 'warn' });
-  const { DEMO_TOKEN } = require(path.join(ROOT, 'services/moodle-sim/dist/index.js')) as { DEMO_TOKEN: string };
-  const worker = startNode(path.join(ROOT, 'services/mcp-worker/dist/main.js'), [], {
-    MOODLE_URL: `http://127.0.0.1:${simPort}`,
-    MOODLE_TOKEN: DEMO_TOKEN,
-    MOODLE_DEMO: 'true',
-    MCP_HOST: '127.0.0.1',
-    MCP_PORT: String(mcpPort),
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(httpPort),
-    LOG_LEVEL: 'warn',
+async function main(args: { sessions: number; 'timeout-s': number }): Promise<void> {
+  const deadline = Date.now() + args['timeout-s'] * 1000;
+  const sim = await startSim();
+  const workers = await startWorkers(1, { simUrl: sim.url }).catch(async (err: unknown) => {
+    await sim.stop();
+    throw err;
   });
+  const [{ mcpPort, httpPort, proc: worker }] = workers;
   const clients: LineClient[] = [];
   try {
-    await until('moodle-sim', () => httpOk(`http://127.0.0.1:${simPort}/health`));
-    await until('worker /ready', () => httpOk(`http://127.0.0.1:${httpPort}/ready`));
     // Warm up: one session does everything once, so start-up work is not billed to sessions.
     const warm = await LineClient.connect('127.0.0.1', mcpPort);
     await warm.initialize();
@@ -92,15 +64,7 @@ async function main(): Promise<void> {
     );
     const setupSeconds = (Date.now() - started) / 1000;
     const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as { sessions: number };
-    // Idle: sample RSS until two samples 500 ms apart agree within 1 % (or 10 s pass).
-    let rss = rssBytes(worker.pid!);
-    for (let i = 0; i < 20; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      const next = rssBytes(worker.pid!);
-      const settled = Math.abs(next - rss) / rss < 0.01;
-      rss = next;
-      if (settled) break;
-    }
+    const { rss } = await steadyMemory(() => [worker.pid!]);
     const perSession = (rss - baseline) / Math.max(1, health.sessions);
     const result = {
       sessions: args.sessions,
@@ -127,11 +91,14 @@ async function main(): Promise<void> {
     if (errors > 0) process.exitCode = 1;
   } finally {
     clients.forEach((c) => c.close());
-    await Promise.all([stop(worker), stop(sim)]);
+    await Promise.all([stopWorkers(workers), sim.stop()]);
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(`sessions benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runScript(
+  'sessions benchmark',
+  'sessions.js',
+  'One worker on moodle-sim; N clients connect at once, each initializes and calls get_courses; then the worker RSS per idle session.',
+  OPTIONS,
+  main,
+);

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseYaml } from '../helpers/yaml.js';
 
 /**
  * Runs the real `docker-compose` binary on the repository's docker-compose.yml,
@@ -100,7 +101,5 @@ export async function renderedModel(version: string, vars: Record<string, string
   const r = await composeConfig(vars, v2 ? ['--format', 'json'] : []);
   if (r.code !== 0) throw new Error(`docker-compose config failed (${r.code}): ${r.stderr}`);
   if (v2) return JSON.parse(r.stdout) as ComposeModel;
-  const json = await run('python3', ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {}, r.stdout);
-  if (json.code !== 0) throw new Error(`could not read the YAML docker-compose printed: ${json.stderr}`);
-  return JSON.parse(json.stdout) as ComposeModel;
+  return parseYaml<ComposeModel>(r.stdout);
 }

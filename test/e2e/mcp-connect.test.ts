@@ -3,6 +3,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { RpcCodes } from '@moodle-mcp/common';
 import { SEED } from '@moodle-mcp/moodle-sim';
 import { haproxyServers } from '../helpers/haproxy.js';
 import { resultText } from '../helpers/mcp.js';
@@ -74,7 +75,7 @@ describe('mcp-connect: a client bridge that survives a dying worker', () => {
     expect((answered[0]!.structuredContent as { users: unknown[] }).users.length).toBeGreaterThan(0);
     const w = await write;
     expect(w.ok).toBe(false);
-    expect(w.ok === false && w.e instanceof McpError && w.e.code).toBe(-32003);
+    expect(w.ok === false && w.e instanceof McpError && w.e.code).toBe(RpcCodes.MAYBE_APPLIED);
     expect(String(w.ok === false && (w.e as Error).message)).toMatch(/may or may not have been applied/);
 
     // The session goes on, on another worker, without a new initialize by the client.

@@ -1,9 +1,23 @@
 import net from 'node:net';
 import { waitFor } from './wait.js';
 
+/** A line the server sent that is not JSON, kept (not thrown) so a test can report it. */
+export interface NotJson {
+  notJson: string;
+}
+
+function parseAnswer(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { notJson: line.slice(0, 200) } satisfies NotJson;
+  }
+}
+
 /**
  * A raw TCP client for protocol tests: writes bytes or lines exactly as given
- * and collects the newline-delimited JSON answers.
+ * and collects the newline-delimited JSON answers (a line that is not JSON is
+ * collected as `{ notJson }`).
  */
 export class LineSocket {
   readonly received: unknown[] = [];
@@ -18,16 +32,17 @@ export class LineSocket {
       while ((nl = this.buffer.indexOf('\n')) >= 0) {
         const line = this.buffer.slice(0, nl);
         this.buffer = this.buffer.slice(nl + 1);
-        if (line.trim()) this.received.push(JSON.parse(line));
+        if (line.trim()) this.received.push(parseAnswer(line));
       }
     });
     socket.on('close', () => (this.closed = true));
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<LineSocket> {
+  /** `localAddress`: the source address (any of 127/8 on loopback), e.g. to stay under per-address limits. */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<LineSocket> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host }, () => resolve(new LineSocket(s)));
+      const s = net.connect({ port, host, localAddress }, () => resolve(new LineSocket(s)));
       s.once('error', reject);
     });
   }

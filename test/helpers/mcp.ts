@@ -4,11 +4,12 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 
 /**
  * The MCP SDK's own Client, connected the way a teacher's assistant connects:
- * it launches `ncat HOST PORT` and speaks over its stdio.
+ * it launches `ncat [OPTIONS] HOST PORT` and speaks over its stdio. `ncatOptions`
+ * e.g. `--ssl --ssl-verify --ssl-trustfile ca.pem` for the TLS port.
  */
-export async function connectViaNcat(host: string, port: number, name = 'jest-client'): Promise<Client> {
+export async function connectViaNcat(host: string, port: number, name = 'jest-client', ncatOptions: string[] = []): Promise<Client> {
   const client = new Client({ name, version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ command: 'ncat', args: [host, String(port)], stderr: 'pipe' }));
+  await client.connect(new StdioClientTransport({ command: 'ncat', args: [...ncatOptions, host, String(port)], stderr: 'pipe' }));
   return client;
 }
 

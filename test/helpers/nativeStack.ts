@@ -58,6 +58,10 @@ export interface NativeStack {
   runDir: string;
   env: NodeJS.ProcessEnv;
   mcpPort: number;
+  /** The VIP over TLS (TLS_PORT; the runner serves it unless TLS=0). */
+  tlsPort: number;
+  /** CERT_DIR: the CA, the server certificate and teachers' certificates (scripts/certs.sh), inside runDir. */
+  certDir: string;
   statsPort: number;
   /** The proxy service's API/UI port (when the runner starts it: PROXY=1, the default). */
   proxyPort: number;
@@ -68,8 +72,8 @@ export interface NativeStack {
   pids(): number[];
   /** `scripts/local.sh <args>` with this stack's environment. */
   local(...args: string[]): Promise<RunResult>;
-  /** `make -s <target>` with this stack's environment. */
-  make(target: string): Promise<RunResult>;
+  /** `make -s <target> [VAR=value ...]` with this stack's environment. */
+  make(target: string, ...vars: string[]): Promise<RunResult>;
   /** Stops the stack (idempotent) and removes RUN_DIR. */
   down(): Promise<void>;
 }
@@ -91,7 +95,8 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
   const allowlist = path.join(runDir, 'allowlist.txt');
   writeFileSync(allowlist, (opts.allowlist ?? ['127.0.0.1']).join('\n') + '\n');
   const slots = opts.maxWorkers ?? opts.workers ?? 3;
-  const [mcpPort, statsPort, proxyPort, redisPort, simPort, mcpBase, httpBase] = [
+  const [tlsPort, mcpPort, statsPort, proxyPort, redisPort, simPort, mcpBase, httpBase] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -99,7 +104,8 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
     await freePort(),
     await freePortBlock(slots),
     await freePortBlock(slots),
-  ] as [number, number, number, number, number, number, number];
+  ] as [number, number, number, number, number, number, number, number];
+  const certDir = path.join(runDir, 'certs');
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Nothing of the operator's configuration leaks in: demo Moodle, generated secrets.
   for (const k of ['MOODLE_URL', 'MOODLE_TOKEN', 'STATS_PASSWORD', 'PROXY_ADMIN_TOKEN', 'VIP', 'REDIS_URL', 'REDIS_PASSWORD', 'MAKEFLAGS', 'MAKELEVEL']) delete env[k];
@@ -110,6 +116,8 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
     HAPROXY_BIND: '127.0.0.1',
     HAPROXY_ALLOWLIST: allowlist,
     MCP_PORT: String(mcpPort),
+    TLS_PORT: String(tlsPort),
+    CERT_DIR: certDir,
     STATS_PORT: String(statsPort),
     PROXY_PORT: String(proxyPort),
     REDIS_PORT: String(redisPort),
@@ -125,6 +133,8 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
     runDir,
     env,
     mcpPort,
+    tlsPort,
+    certDir,
     statsPort,
     proxyPort,
     socket: path.join(runDir, 'haproxy.sock'),
@@ -135,7 +145,7 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
         .filter((f) => f.endsWith('.pid'))
         .map((f) => Number(readFileSync(path.join(runDir, f), 'utf8').trim())),
     local: (...args) => run('bash', [path.join(ROOT, 'scripts/local.sh'), ...args], env),
-    make: (target) => run('make', ['-s', '-C', ROOT, target], env),
+    make: (target, ...vars) => run('make', ['-s', '-C', ROOT, target, ...vars], env),
     async down() {
       if (stopped) return;
       stopped = true;

@@ -3,3 +3,5 @@ export * from './config.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './lineDecoder.js';
+export * from './rpcCodes.js';
+export * from './proxyProtocol.js';

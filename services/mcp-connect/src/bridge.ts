@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { LineDecoder } from '@moodle-mcp/common';
+import { DRAINING_NOTIFICATION, LineDecoder, RpcCodes } from '@moodle-mcp/common';
 
 /**
  * A reconnecting stdio ↔ TCP bridge for one MCP session, used in place of
@@ -18,6 +18,12 @@ import { LineDecoder } from '@moodle-mcp/common';
  *   answers passing by, and from a `tools/list` of its own after a replay).
  *   Any other call in flight is answered with a JSON-RPC error saying it may
  *   or may not have been applied — it is never silently repeated.
+ * - A request the server answers NOT_PROCESSED (-32004: a worker shutting
+ *   down) is kept and sent again after reconnecting, write or not: the
+ *   server says it never ran it.
+ * - When the server announces it drains (DRAINING_NOTIFICATION), the bridge
+ *   stops writing to it and half-closes; the answers still arrive; then it
+ *   moves to another worker. No request can cross the worker's close.
  * - Lines the client sends while reconnecting are queued (bounded) and sent
  *   after the replay, in order.
  * - When reconnecting fails for `maxReconnectMs`, every pending request is
@@ -40,14 +46,16 @@ interface Pending {
   line: string;
   method: string;
   tool?: string;
+  /** The server said it did not process it (shutting down): always safe to send again. */
+  notProcessed?: boolean;
 }
 
 const INTERNAL = 'mcp-connect:';
-export const MAYBE_APPLIED = -32003;
 
 export class Bridge extends EventEmitter {
   private socket?: net.Socket;
-  private state: 'connecting' | 'replaying' | 'open' | 'closed' = 'connecting';
+  /** `closing`: the server said it drains; nothing more is sent on this connection. */
+  private state: 'connecting' | 'replaying' | 'open' | 'closing' | 'closed' = 'connecting';
   private initialize?: string;
   private initialized = false;
   private readonly pending = new Map<string, Pending>();
@@ -101,7 +109,7 @@ export class Bridge extends EventEmitter {
 
   /** The connection dropped: reconnect with capped backoff until `maxReconnectMs`. */
   private lost(): void {
-    if (this.state === 'open' || this.state === 'replaying') {
+    if (this.state === 'open' || this.state === 'replaying' || this.state === 'closing') {
       this.downSince = Date.now();
       this.opts.log('warn', 'connection lost; reconnecting', { inFlight: this.pending.size });
     } else if (!this.downSince) this.downSince = Date.now();
@@ -144,7 +152,7 @@ export class Bridge extends EventEmitter {
         this.sendRaw(p.line);
         resent++;
       } else {
-        this.answerError(key, p, MAYBE_APPLIED, `the connection to the MCP server was lost while "${p.tool ?? p.method}" was running: it may or may not have been applied. Check its effect (e.g. read the grade back) before trying again.`);
+        this.answerError(key, p, RpcCodes.MAYBE_APPLIED, `the connection to the MCP server was lost while "${p.tool ?? p.method}" was running: it may or may not have been applied. Check its effect (e.g. read the grade back) before trying again.`);
       }
     }
     this.opts.log('info', 'reconnected; session restored', { resent });
@@ -189,6 +197,15 @@ export class Bridge extends EventEmitter {
   private fromServer(line: string): void {
     const msg = parse(line);
     const id = msg?.id;
+    if (msg?.method === DRAINING_NOTIFICATION) {
+      // The worker is going away: what is pending gets answered; new lines wait for the next connection.
+      if (this.state === 'open') {
+        this.state = 'closing';
+        this.socket?.end();
+        this.opts.log('info', 'the server drains; moving to another worker', { inFlight: this.pending.size });
+      }
+      return;
+    }
     if (typeof id === 'string' && id.startsWith(INTERNAL)) {
       if (id.includes(':init:')) {
         if (msg?.error) {
@@ -197,6 +214,11 @@ export class Bridge extends EventEmitter {
         }
         this.afterReplayedInitialize();
       } else this.learnTools(msg);
+      return;
+    }
+    if (id !== undefined && id !== null && msg?.error?.code === RpcCodes.NOT_PROCESSED && this.pending.has(key(id))) {
+      // The worker is going away and did not process it: send it again after reconnecting.
+      this.pending.get(key(id))!.notProcessed = true;
       return;
     }
     if (id !== undefined && id !== null && (msg?.result !== undefined || msg?.error !== undefined)) {
@@ -219,6 +241,7 @@ export class Bridge extends EventEmitter {
   }
 
   private safeToRepeat(p: Pending): boolean {
+    if (p.notProcessed) return true;
     if (p.method !== 'tools/call') return p.method !== 'initialize';
     return p.tool !== undefined && this.readOnlyTools.has(p.tool);
   }
@@ -254,7 +277,7 @@ interface Message {
   method?: unknown;
   params?: { name?: unknown };
   result?: { tools?: { name?: unknown; annotations?: { readOnlyHint?: unknown } }[] };
-  error?: { message?: string };
+  error?: { code?: number; message?: string };
 }
 
 function parse(line: string): Message | undefined {

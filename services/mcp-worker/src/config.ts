@@ -17,6 +17,9 @@ export const workerEnvSchema = z.object({
   MOODLE_TIMEOUT_MS: env.int(15_000, 100, 600_000),
   MOODLE_MAX_SOCKETS: env.int(64, 1, 10_000),
   MOODLE_RETRIES: env.int(2, 0, 10),
+  /** Consecutive transient Moodle failures that open the circuit breaker; 0 turns it off. */
+  MOODLE_CIRCUIT_THRESHOLD: env.int(5, 0, 1000),
+  MOODLE_CIRCUIT_COOLDOWN_MS: env.int(10_000, 100, 600_000),
   MOODLE_DEFAULT_COURSE_ID: z
     .string()
     .regex(/^[1-9]\d{0,9}$/, 'must be a course id (a positive whole number)')
@@ -34,6 +37,17 @@ export const workerEnvSchema = z.object({
   MAX_SESSIONS: env.int(20_000, 1, 1_000_000),
   /** An HTTP MCP session with no request in progress for this long is closed, ms (1 s to 24 h). */
   HTTP_SESSION_IDLE_TIMEOUT_MS: env.int(30 * 60_000, 1_000, 24 * 3_600_000),
+  /**
+   * A PROXY protocol v2 header at the start of each MCP_PORT connection (HAProxy's
+   * send-proxy-v2): the client's real address and TLS identity. `required` refuses
+   * connections without one; `optional` also serves clients connecting directly
+   * (their session opens with their first bytes, not at connect). Off by
+   * default: the runners that put HAProxy in front (native, compose) set it.
+   */
+  PROXY_PROTOCOL: z.enum(['off', 'optional', 'required'], { message: 'must be off, optional or required' }).default('off'),
+  /** tools/call per second one session may make on average (0: no limit), and at once after a pause. */
+  SESSION_CALL_RATE: env.int(50, 0, 100_000),
+  SESSION_CALL_BURST: env.int(100, 1, 100_000),
   ALLOW_WRITES: env.bool(true),
   DRAIN_TIMEOUT_MS: env.int(10_000, 0, 600_000),
   READY_CHECK_INTERVAL_MS: env.int(15_000, 500, 3_600_000),

@@ -36,7 +36,11 @@ export function createHttpServer(sources: HealthSources, logger: Logger): http.S
         return sendJson(res, 200, { status: 'ok', ...sources.health() });
       case '/ready': {
         const r = sources.readiness();
-        return sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', ...r });
+        // `?drain=404` (HAProxy's check, with `http-check disable-on-404`): a
+        // draining worker answers 404, which HAProxy takes as "no new
+        // sessions, keep the open ones" instead of DOWN, which would cut them.
+        const draining = r.draining === true && new URL(req.url ?? '/', 'http://worker.invalid').searchParams.get('drain') === '404';
+        return sendJson(res, r.ready ? 200 : draining ? 404 : 503, { status: r.ready ? 'ready' : draining ? 'draining' : 'not_ready', ...r });
       }
       case '/metrics': {
         const body = await sources.registry.metrics();

@@ -17,13 +17,23 @@ export interface WorkerMetrics {
   moodleDuration: Histogram<'function'>;
   refusedMessages: Counter<'reason'>;
   moodleUp: Gauge;
+  ready: Gauge;
+  requestsInFlight: Gauge;
+}
+
+/** Read at every scrape: what the worker's own state says right now. */
+export interface WorkerState {
+  /** What GET /ready would answer: true for 200. */
+  ready(): boolean;
+  /** Requests received and not yet answered, all sessions together. */
+  requestsInFlight(): number;
 }
 
 /** Buckets that resolve sub-millisecond cache hits and multi-second Moodle calls. */
 const TOOL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const MOODLE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export const TOOL_OUTCOMES = ['ok', 'ok_stale', 'tool_error', 'invalid_arguments', 'moodle_error', 'cancelled', 'internal_error'] as const;
+export const TOOL_OUTCOMES = ['ok', 'ok_stale', 'invalid_arguments', 'moodle_error', 'cancelled', 'internal_error'] as const;
 export const REFUSAL_REASONS = [
   'parse_error',
   'invalid_request',
@@ -34,6 +44,8 @@ export const REFUSAL_REASONS = [
   'too_many_sessions',
   'unknown_session',
   'body_too_large',
+  'rate_limited',
+  'proxy_header',
 ] as const;
 /** Network transports a session can arrive on (stdio mode serves no metrics). */
 export const SESSION_TRANSPORTS = ['tcp', 'http'] as const;
@@ -41,7 +53,8 @@ export const SESSION_TRANSPORTS = ['tcp', 'http'] as const;
 export const SESSION_CLOSE_REASONS = ['client', 'server', 'idle', 'error'] as const;
 export const MOODLE_OUTCOMES = ['ok', 'moodle_error', 'http_error', 'bad_response', 'timeout', 'unreachable', 'aborted'] as const;
 
-export function createWorkerMetrics(opts: { version: string; workerId: string; tools: string[]; wsfunctions: string[] }): WorkerMetrics {
+export function createWorkerMetrics(opts: { version: string; workerId: string; tools: string[]; wsfunctions: string[]; state: WorkerState }): WorkerMetrics {
+  const { state } = opts;
   const registry = createRegistry('mcp_', opts.version, { worker: opts.workerId });
   const registers = [registry];
   const m: WorkerMetrics = {
@@ -92,6 +105,22 @@ export function createWorkerMetrics(opts: { version: string; workerId: string; t
       registers,
     }),
     moodleUp: new Gauge({ name: 'mcp_moodle_up', help: '1 when the last Moodle readiness probe succeeded, else 0.', registers }),
+    ready: new Gauge({
+      name: 'mcp_ready',
+      help: '1 while GET /ready answers 200 (Moodle or the shared cache can answer, and not draining), else 0.',
+      registers,
+      collect() {
+        this.set(state.ready() ? 1 : 0);
+      },
+    }),
+    requestsInFlight: new Gauge({
+      name: 'mcp_requests_in_flight',
+      help: 'MCP requests received and not yet answered, all sessions together (a drain waits for these).',
+      registers,
+      collect() {
+        this.set(state.requestsInFlight());
+      },
+    }),
   };
   // Zero the known label sets so rates exist from the first scrape.
   for (const tool of opts.tools) {

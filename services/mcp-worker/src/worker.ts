@@ -5,11 +5,11 @@ import type { WorkerConfig } from './config.js';
 import { cacheSecrets, createCache } from './cache/index.js';
 import { HttpMcpSessions } from './httpMcp.js';
 import { createHttpServer } from './httpServer.js';
-import type { CallDeps } from './mcp/callTool.js';
 import { InflightCalls } from './mcp/inflight.js';
-import { SERVER_INFO, openSession } from './mcp/session.js';
+import { SERVER_INFO, openSession, type SessionDeps } from './mcp/session.js';
 import { ToolCatalog } from './mcp/toolCatalog.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { CircuitBreaker } from './moodle/circuitBreaker.js';
 import { MoodleClient } from './moodle/client.js';
 import { ReadinessProbe } from './readiness.js';
 import { TcpServer } from './tcpServer.js';
@@ -45,7 +45,14 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     createLogger({ service: 'mcp-worker', level: config.LOG_LEVEL, stream: opts.mode === 'stdio' ? 'stderr' : 'stdout', secrets: [config.MOODLE_TOKEN, ...cacheSecrets(config)] });
   const catalog = new ToolCatalog(opts.tools, config.ALLOW_WRITES);
   const wsfunctions = [...new Set(catalog.tools.flatMap((t) => t.wsfunctions).concat('core_webservice_get_site_info'))].sort();
-  const metrics = createWorkerMetrics({ version: SERVER_INFO.version, workerId: config.WORKER_ID, tools: catalog.tools.map((t) => t.name), wsfunctions });
+  // Read at scrape time only, once everything below exists.
+  const metrics = createWorkerMetrics({
+    version: SERVER_INFO.version,
+    workerId: config.WORKER_ID,
+    tools: catalog.tools.map((t) => t.name),
+    wsfunctions,
+    state: { ready: () => isReady(), requestsInFlight: () => inflight.size },
+  });
   const moodle = new MoodleClient({
     baseUrl: config.MOODLE_URL,
     token: config.MOODLE_TOKEN,
@@ -57,9 +64,18 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
       metrics.moodleDuration.observe({ function: fn }, seconds);
     },
   });
-  const cache = createCache({ inner: moodle, baseUrl: config.MOODLE_URL, token: config.MOODLE_TOKEN, config, logger, registry: metrics.registry, functions: wsfunctions });
+  // The cache sits in front of the breaker, so an open circuit still gets stale answers served.
+  const breaker = new CircuitBreaker(moodle, { threshold: config.MOODLE_CIRCUIT_THRESHOLD, cooldownMs: config.MOODLE_CIRCUIT_COOLDOWN_MS, logger, registry: metrics.registry });
+  const cache = createCache({ inner: breaker, baseUrl: config.MOODLE_URL, token: config.MOODLE_TOKEN, config, logger, registry: metrics.registry, functions: wsfunctions });
   const inflight = new InflightCalls();
-  const deps: CallDeps = { catalog, moodle: cache, defaultCourseId: config.MOODLE_DEFAULT_COURSE_ID, logger, metrics };
+  const deps: SessionDeps = {
+    catalog,
+    moodle: cache,
+    defaultCourseId: config.MOODLE_DEFAULT_COURSE_ID,
+    logger,
+    metrics,
+    callRate: { perSecond: config.SESSION_CALL_RATE, burst: config.SESSION_CALL_BURST },
+  };
   const needed = catalog.listed.flatMap((t) => catalog.get(t.name)?.wsfunctions ?? []);
   const readiness = new ReadinessProbe(moodle, [...new Set(needed)], config.READY_CHECK_INTERVAL_MS, logger, (up) => metrics.moodleUp.set(up ? 1 : 0));
   const demo = config.MOODLE_DEMO;
@@ -78,6 +94,10 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
   metrics.moodleUp.set(readiness.state.moodleReachable ? 1 : 0);
 
   let draining = false;
+  // Ready while Moodle answers, or while the shared cache can (stale-if-error covers the gap).
+  function isReady(): boolean {
+    return !draining && (readiness.state.moodleReachable || cache.available);
+  }
   let stopping: Promise<void> | undefined;
   let markStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
@@ -97,9 +117,13 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     draining = true;
     logger.info('draining', { sessions: handle.sessionCount(), inflight: inflight.size, deadlineMs: config.DRAIN_TIMEOUT_MS });
     tcp?.stopAccepting();
+    tcp?.drainSessions();
     httpMcp?.stopAccepting();
+    const deadline = Date.now() + config.DRAIN_TIMEOUT_MS;
     const finished = await inflight.idle(config.DRAIN_TIMEOUT_MS);
     if (!finished) logger.warn('drain deadline passed with calls still running; closing sessions', { inflight: inflight.size });
+    // Sessions close by themselves once their client has moved on (see StreamTransport.drain).
+    else if (tcp && !(await tcp.sessionsClosed(Math.max(0, deadline - Date.now())))) logger.info('drain deadline passed; closing the remaining idle sessions', { sessions: tcp.sessionCount });
     await Promise.all([tcp?.closeAll(), httpMcp?.closeAll()]);
     await stdioSession?.close();
     readiness.stop();
@@ -119,6 +143,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
         sessionsOpen: handle.sessionCount,
         maxLineBytes: config.MAX_LINE_BYTES,
         maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
+        proxyProtocol: config.PROXY_PROTOCOL,
       },
       logger,
     );
@@ -145,9 +170,8 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
           sessions: handle.sessionCount(),
           uptimeSeconds: Math.round(process.uptime()),
         }),
-        // Ready while Moodle answers, or while the shared cache can (stale-if-error covers the gap).
         readiness: () => ({
-          ready: !draining && (readiness.state.moodleReachable || cache.available),
+          ready: isReady(),
           draining,
           demo,
           moodle: readiness.state,
@@ -169,6 +193,8 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
       http: `${config.HTTP_HOST}:${handle.httpPort}`,
       mcpHttp: `http://${config.HTTP_HOST}:${handle.httpPort}/mcp`,
       httpSessionIdleTimeoutMs: config.HTTP_SESSION_IDLE_TIMEOUT_MS,
+      proxyProtocol: config.PROXY_PROTOCOL,
+      sessionCallRate: config.SESSION_CALL_RATE ? `${config.SESSION_CALL_RATE}/s, bursts of ${config.SESSION_CALL_BURST}` : 'no limit',
     });
   } else {
     const transport = new StreamTransport(process.stdin, process.stdout, {

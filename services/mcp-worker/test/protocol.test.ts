@@ -91,6 +91,24 @@ describe('worker TCP protocol', () => {
     expect(r.error.message).toContain('Unknown tool: delete_everything');
   });
 
+  it.each([
+    ['tools/call', { arguments: {} }, 'name'],
+    ['tools/call', { name: 42 }, 'name'],
+    ['tools/call', { name: 'get_courses', arguments: [1, 2] }, 'arguments'],
+    ['tools/list', { cursor: 7 }, 'cursor'],
+    ['initialize', { protocolVersion: 20250618, capabilities: {}, clientInfo: { name: 't', version: '1' } }, 'protocolVersion'],
+  ])('answers %s whose params are %j with -32602 naming the member, and keeps the session', async (method, params, member) => {
+    const s = await open();
+    await s.initialize();
+    s.send({ jsonrpc: '2.0', id: 13, method, params });
+    const r = await s.response(13);
+    expect(r.error).toMatchObject({ code: -32602, message: expect.stringContaining(member) });
+    // One line a person can read, not a dump of the validator's issues.
+    expect(r.error.message).not.toContain('\n');
+    s.send({ jsonrpc: '2.0', id: 14, method: 'ping' });
+    expect((await s.response(14)).result).toEqual({});
+  });
+
   it('answers arguments that fail the schema with a tool error naming the field', async () => {
     const s = await open();
     await s.initialize();

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -34,6 +34,7 @@ export function createApp(d: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   const json = express.json({ limit: '16kb' });
+  app.use(requestId);
 
   app.get('/health', (_req, res) => {
     const status = d.controller.status();
@@ -53,7 +54,7 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   const admin = requireAdmin(d.config.adminToken);
-  const by = (req: Request) => `api (${req.socket.remoteAddress ?? 'unknown'})`;
+  const by = (req: Request) => `api (${req.socket.remoteAddress ?? 'unknown'}, request ${requestIdOf(req)})`;
   app.post('/api/proxy/switch', admin, json, (req, res) => {
     const body = switchBody.safeParse(req.body);
     if (!body.success) throw new AppError('bad_request', `body must be {"target": "<name>", "force"?: true}: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
@@ -81,6 +82,20 @@ export function createApp(d: AppDeps): express.Express {
   return app;
 }
 
+/** A caller's X-Request-Id when it is a plain token, else a new one; echoed in the answer and in the logs. */
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+function requestId(req: Request, res: Response, next: NextFunction): void {
+  const given = req.header('x-request-id');
+  const id = given && REQUEST_ID.test(given) ? given : randomBytes(6).toString('hex');
+  res.locals.requestId = id;
+  res.setHeader('X-Request-Id', id);
+  next();
+}
+
+function requestIdOf(req: Request): string {
+  return String(req.res?.locals.requestId ?? '-');
+}
+
 function requireAdmin(token: string) {
   const expected = Buffer.from(`Bearer ${token}`);
   return (req: Request, _res: Response, next: NextFunction) => {
@@ -100,10 +115,10 @@ function errorHandler(logger: Logger) {
     }
     if (err instanceof AppError) {
       const status = STATUS[err.code] ?? 400;
-      if (status === 401) logger.warn('refused an admin call', { method: req.method, path: req.path, why: err.message });
+      if (status === 401) logger.warn('refused an admin call', { requestId: requestIdOf(req), method: req.method, path: req.path, why: err.message });
       return void res.status(status).json({ error: err.code, message: err.message });
     }
-    logger.error('request failed', { method: req.method, path: req.path, error: err instanceof Error ? err.message : String(err) });
+    logger.error('request failed', { requestId: requestIdOf(req), method: req.method, path: req.path, error: err instanceof Error ? err.message : String(err) });
     res.status(500).json({ error: 'internal', message: 'internal error; see the proxy log' });
   };
 }

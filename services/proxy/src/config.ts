@@ -22,6 +22,12 @@ const workerSchema = z.strictObject({
   mcpPort: port,
   /** The worker's HTTP port (/ready, /mcp). */
   httpPort: port,
+  /**
+   * The worker expects a PROXY protocol v2 header on its MCP port (its
+   * PROXY_PROTOCOL is required or optional): deep checks then open with the
+   * LOCAL command, which says "the proxy itself, no client".
+   */
+  proxyProtocol: z.boolean().default(false),
 });
 
 const targetSchema = z.strictObject({

@@ -5,7 +5,8 @@ import type { CheckResult } from './healthCheck.js';
 import type { LockFile, LockState } from './lockFile.js';
 import type { ProxyMetrics, SwitchKind } from './metrics.js';
 
-export type WorkerStatus = 'unknown' | 'up' | 'down';
+/** `draining`: the worker is shutting down; its open sessions finish, it takes no new ones. */
+export type WorkerStatus = 'unknown' | 'up' | 'draining' | 'down';
 
 export interface WorkerView {
   name: string;
@@ -151,7 +152,7 @@ export class Controller extends EventEmitter {
     w.latencyMs = r.latencyMs;
     w.lastCheck = now;
     w.lastError = r.ok ? w.lastError : r.error;
-    const status: WorkerStatus = r.ok ? 'up' : 'down';
+    const status: WorkerStatus = r.ok ? 'up' : r.draining ? 'draining' : 'down';
     if (status === w.status) return false;
     const first = w.status === 'unknown';
     w.status = status;
@@ -242,12 +243,12 @@ export class Controller extends EventEmitter {
     this.emit('changed');
   }
 
-  /** HAProxy's wanted server states: failing → maint, drained or not active → drain, else ready. Unknown workers are left alone. */
+  /** HAProxy's wanted server states: failing → maint, shutting down, drained or not active → drain, else ready. Unknown workers are left alone. */
   desiredServerStates(): Map<string, 'ready' | 'drain' | 'maint'> {
     const out = new Map<string, 'ready' | 'drain' | 'maint'>();
     for (const w of this.workers.values()) {
       if (w.status === 'unknown') continue;
-      out.set(w.name, w.status === 'down' ? 'maint' : w.drained || w.target !== this.active.target ? 'drain' : 'ready');
+      out.set(w.name, w.status === 'down' ? 'maint' : w.status === 'draining' || w.drained || w.target !== this.active.target ? 'drain' : 'ready');
     }
     return out;
   }

@@ -26,6 +26,8 @@ export class TcpClientTransport implements Transport {
     private readonly host: string,
     private readonly port: number,
     private readonly connectTimeoutMs = 3_000,
+    /** Bytes written first, before any message (a PROXY protocol header). */
+    private readonly preamble?: Buffer,
   ) {}
 
   start(): Promise<void> {
@@ -37,6 +39,7 @@ export class TcpClientTransport implements Transport {
       const timer = setTimeout(() => socket.destroy(new Error(`connect to ${this.host}:${this.port} timed out after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
+        if (this.preamble) socket.write(this.preamble);
         resolve();
       });
       socket.on('error', (err) => {

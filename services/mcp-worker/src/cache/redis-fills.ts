@@ -133,15 +133,17 @@ export class RedisFills {
     set.add(waiter);
     const deadline = performance.now() + this.opts.waitTimeoutMs;
     try {
-      for (let attempt = 1; ; attempt++) {
+      for (;;) {
         const owner = randomBytes(12).toString('base64url');
         const got = await this.link.attempt('lock', (r) => r.set(lockKey, owner, 'PX', this.opts.lockTtlMs, 'NX'));
         if (got === undefined) return { kind: 'redis_down' };
         if (got === 'OK') {
           const lock = this.startRenewing(lockKey, owner);
-          if (attempt === 1) return { kind: 'owner', lock };
-          // The lock was free again: either its owner died, or it finished
-          // and its notice did not reach us. Only the entry tells which.
+          // The lock was free: nobody is filling now, but another fill may have
+          // finished between our lookup and this claim (on the first try), or
+          // its owner died or its notice did not reach us (after waiting).
+          // Only the entry tells; without this check, identical calls racing a
+          // fill that just ended would each call Moodle again.
           const entry = await this.freshEntry(keys.entry, gens, isFresh);
           if (entry === undefined) return { kind: 'owner', lock };
           await this.release(channel, lock, { lock: lockKey, status: 'ok' });

@@ -42,6 +42,7 @@ export async function callTool(deps: CallDeps, call: CallInfo): Promise<CallTool
   }
   const started = process.hrtime.bigint();
   let outcome = 'ok';
+  let failure: string | undefined;
   try {
     const parsed = tool.inputSchema.safeParse(call.args ?? {});
     if (!parsed.success) {
@@ -75,13 +76,24 @@ export async function callTool(deps: CallDeps, call: CallInfo): Promise<CallTool
       deps.logger.error('tool failed unexpectedly', { sessionId: call.sessionId, tool: tool.name, error: err instanceof Error ? err.message : String(err) });
       return errorResult(`Internal error in ${tool.name}; the server log has the details.`);
     }
-    return errorResult((err as Error).message);
+    failure = (err as Error).message;
+    return errorResult(failure);
   } finally {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const durationMs = Math.round(seconds * 1e4) / 10;
     deps.metrics.toolCalls.inc({ tool: tool.name, outcome });
     deps.metrics.toolDuration.observe({ tool: tool.name }, seconds);
-    deps.logger.info('tool call', { sessionId: call.sessionId, tool: tool.name, durationMs: Math.round(seconds * 1e4) / 10, outcome });
+    deps.logger.info('tool call', { sessionId: call.sessionId, tool: tool.name, durationMs, outcome });
+    // The audit trail of every change to Moodle: who (session), what, when (time), and how it ended.
+    if (tool.write) deps.logger.info('audit: write', { audit: true, sessionId: call.sessionId, tool: tool.name, arguments: auditArgs(call.args), outcome, durationMs, ...(failure ? { error: failure } : {}) });
   }
+}
+
+/** The arguments of a write as the audit log keeps them: long texts (feedback) by length only. */
+function auditArgs(args: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args ?? {})) out[k] = typeof v === 'string' && v.length > 80 ? `[${v.length} characters]` : typeof v === 'object' && v !== null ? '[object]' : v;
+  return out;
 }
 
 /** Said first in a result served from the cache because Moodle could not answer. */

@@ -6,6 +6,8 @@ import { errorResponse } from '../transport/jsonrpc.js';
 import { StreamTransport } from '../transport/streamTransport.js';
 import { SESSION_CLOSE_REASONS, SESSION_TRANSPORTS } from '../metrics.js';
 import { callTool, type CallDeps } from './callTool.js';
+import { RateLimitedError, TokenBucket, type CallRate } from './callRateLimit.js';
+import { refuseInvalidParams } from './invalidParams.js';
 
 export const SERVER_INFO = { name: 'moodle-mcp-worker', version: '0.1.0' };
 
@@ -16,6 +18,12 @@ const INSTRUCTIONS =
 
 /** Methods a client may send before the initialize handshake. */
 const ALLOWED_BEFORE_INIT = new Set(['initialize', 'ping']);
+
+/** What a session needs: the tool-call boundary's dependencies and the per-session limits. */
+export interface SessionDeps extends CallDeps {
+  /** tools/call per second per session (SESSION_CALL_RATE, SESSION_CALL_BURST); absent: no limit. */
+  callRate?: CallRate;
+}
 
 export interface Session {
   id: string;
@@ -28,13 +36,22 @@ export interface Session {
  * tool catalog. Sessions share everything but their protocol state, so an
  * idle session costs little more than its socket.
  */
-export async function openSession(deps: CallDeps, transport: Transport, onRefusedBeforeInit?: () => void): Promise<Session> {
+export async function openSession(deps: SessionDeps, transport: Transport, onRefusedBeforeInit?: () => void): Promise<Session> {
   const id = randomBytes(6).toString('hex');
   const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: deps.catalog.listed }));
-  server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
-    callTool(deps, { sessionId: id, name: req.params.name, args: req.params.arguments, signal: extra.signal }),
-  );
+  const rate = deps.callRate;
+  const bucket = rate && rate.perSecond > 0 ? new TokenBucket(rate, Date.now()) : undefined;
+  server.setRequestHandler(CallToolRequestSchema, (req, extra) => {
+    // Over the limit: answered at once with -32029 and when to retry; the call never reaches Moodle.
+    const retryAfterMs = bucket?.take(Date.now()) ?? 0;
+    if (retryAfterMs > 0) {
+      deps.metrics.refusedMessages.inc({ reason: 'rate_limited' });
+      deps.logger.debug('tool call rate limited', { sessionId: id, tool: req.params.name, retryAfterMs });
+      throw new RateLimitedError(rate!, retryAfterMs);
+    }
+    return callTool(deps, { sessionId: id, name: req.params.name, args: req.params.arguments, signal: extra.signal });
+  });
   if (transport instanceof StreamTransport) {
     // "Initialized" from the moment initialize arrives, not when its answer is sent:
     // a client may pipeline initialize and its first requests in one write.
@@ -48,6 +65,7 @@ export async function openSession(deps: CallDeps, transport: Transport, onRefuse
     };
   }
   await server.connect(transport);
+  refuseInvalidParams(transport);
   return { id, server, close: () => server.close() };
 }
 

@@ -70,6 +70,9 @@ export class MoodleClient implements MoodleApi {
       try {
         return (await this.attempt(wsfunction, params, opts.signal)) as T;
       } catch (err) {
+        if (opts.write && err instanceof MoodleError && maybeApplied(err)) {
+          throw new MoodleError(err.kind, wsfunction, `${err.message}. The change may or may not have been applied: read it back before trying again.`, { status: err.status, cause: err });
+        }
         const retryable = err instanceof MoodleError && err.transient && attempt < attempts && !opts.signal?.aborted;
         if (!retryable) throw err;
         await backoff(this.retryBaseMs * 2 ** (attempt - 1), opts.signal);
@@ -133,6 +136,12 @@ export class MoodleClient implements MoodleApi {
     const host = safeHost(this.baseUrl);
     return new MoodleError('unreachable', wsfunction, `Moodle at ${host} is unreachable (${code ?? 'network error'}) for ${wsfunction}`);
   }
+}
+
+/** A write that failed this way may still have reached Moodle and been applied (only a refused connection surely did not). */
+function maybeApplied(err: MoodleError): boolean {
+  if (err.kind === 'timeout' || (err.kind === 'http_error' && (err.status ?? 500) >= 500)) return true;
+  return err.kind === 'unreachable' && !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(err.message);
 }
 
 function safeHost(url: string): string {

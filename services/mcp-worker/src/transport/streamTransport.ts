@@ -3,10 +3,12 @@ import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SessionRequests } from '../mcp/inflight.js';
 import { errorResponse, parseLine, type FramingErrorResponse } from './jsonrpc.js';
-import { LineDecoder } from '@moodle-mcp/common';
+import { DRAINING_NOTIFICATION, LineDecoder, RpcCodes } from '@moodle-mcp/common';
 
 /** How often a half-closed connection with pending answers is probed, ms. */
 const PROBE_MS = 250;
+/** While draining, a client that ignores the notice is closed after this long without a request, ms. */
+const DRAIN_QUIET_MS = 300;
 
 export interface StreamTransportOptions {
   /** Longest accepted line in bytes; a longer one closes the connection. */
@@ -49,6 +51,8 @@ export class StreamTransport implements Transport {
   private started = false;
   private closed = false;
   private inputEnded = false;
+  private draining = false;
+  private quietTimer?: NodeJS.Timeout;
   private probe?: NodeJS.Timeout;
   /** Requests handed to the session and not yet answered. */
   private readonly requests: SessionRequests;
@@ -126,6 +130,12 @@ export class StreamTransport implements Transport {
             this.write(refusal);
             break;
           }
+          if (this.draining && 'method' in parsed.message && 'id' in parsed.message) {
+            // Not processed, and said so: the client (mcp-connect) may send it again elsewhere, even a write.
+            this.write(errorResponse(parsed.message.id, RpcCodes.NOT_PROCESSED, 'This worker is shutting down and did not process the request: reconnect and send it again'));
+            this.closeIfDone();
+            break;
+          }
           if (this.requests.received(parsed.message)) this.closeIfDone();
           this.onmessage?.(parsed.message);
           break;
@@ -149,9 +159,35 @@ export class StreamTransport implements Transport {
     this.destroy();
   };
 
-  /** After the peer's EOF, the last answer closes the connection. */
+  /**
+   * Shutting down: requests arriving from now on are answered NOT_PROCESSED
+   * (never half-done), the ones in progress are answered, and then the
+   * connection closes. A client that reconnects lands on another worker.
+   */
+  drain(): void {
+    if (this.draining || this.closed) return;
+    this.draining = true;
+    this.write({ jsonrpc: '2.0', method: DRAINING_NOTIFICATION } as JSONRPCMessage);
+    this.closeIfDone();
+  }
+
+  /**
+   * After the peer's EOF, the last answer closes the connection. While
+   * draining, a client that understood the notice half-closes (EOF); one that
+   * did not is closed once it has been quiet for DRAIN_QUIET_MS.
+   */
   private closeIfDone(): void {
-    if (this.inputEnded && this.requests.size === 0) void this.close();
+    if (this.requests.size !== 0) return;
+    if (this.inputEnded) {
+      void this.close();
+      return;
+    }
+    if (!this.draining) return;
+    clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => {
+      if (this.requests.size === 0) void this.close();
+    }, DRAIN_QUIET_MS);
+    this.quietTimer.unref();
   }
 
   /**
@@ -190,6 +226,7 @@ export class StreamTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.probe);
+    clearTimeout(this.quietTimer);
     this.requests.abandon();
     this.input.off('data', this.ondata);
     this.input.off('error', this.onstreamerror);

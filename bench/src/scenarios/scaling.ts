@@ -1,0 +1,89 @@
+/**
+ * Scenario 5, scaling: cached get_courses calls per second from C sessions
+ * with 1, 2 and 4 workers, beside the old way and the echo limit at the same
+ * concurrency. On a 2-core machine the load generator, HAProxy, Redis and
+ * the workers share both cores, so the curve flattens once they are busy:
+ * the machine's CPU use is printed with each figure so the table shows why.
+ */
+import os from 'node:os';
+import type { CallStats } from '../load.js';
+import { GET_COURSES } from '../readMix.js';
+import { SYSTEM_LABEL, type RunningSystem } from '../systems.js';
+import { fmt, ratio, type Table } from '../table.js';
+import { throughput, withSessions } from './measure.js';
+import { eachSystem, errorKindNotes, failureNotes, isFailure, type Ctx, type PerSystem, type Scenario } from './context.js';
+
+export interface ScalingResult {
+  sessions: number;
+  calls: CallStats;
+}
+
+function measure(ctx: Ctx) {
+  return (system: RunningSystem) =>
+    withSessions(ctx, system, ctx.sizes.scalingAt, async (clients, sessions) => ({
+      sessions,
+      calls: await throughput(ctx, clients, () => GET_COURSES, `${SYSTEM_LABEL[system.name]}, ${sessions} sessions, get_courses`),
+    }));
+}
+
+export const scalingScenario: Scenario = {
+  id: 5,
+  title: 'Scaling: calls per second by worker count',
+  async run(ctx) {
+    const stack: Record<string, PerSystem<ScalingResult>> = {};
+    for (const workers of ctx.sizes.scalingWorkers) stack[workers] = await eachSystem(ctx, measure(ctx), { systems: ['stack'], workers });
+    // The old way and the echo limit at the same concurrency: scenario 2's runs when it ran (the same
+    // measurement; the old way's sessions cost a process each to set up), else measured here.
+    const shared = ctx.shared.cachedGetCourses ?? {};
+    const reused = (['old', 'echo'] as const).filter((s) => shared[s]);
+    const refs: PerSystem<ScalingResult> = {
+      ...Object.fromEntries(reused.map((s) => [s, { sessions: shared[s]!.sessions, calls: shared[s]! }])),
+      ...(await eachSystem(ctx, measure(ctx), { systems: (['old', 'echo'] as const).filter((s) => !shared[s]) })),
+    };
+    const callsPerSecond = (r: ScalingResult | { error: string } | undefined) => (r && !isFailure(r) ? r.calls.callsPerSecond : undefined);
+    const row = (label: string, r: ScalingResult | { error: string } | undefined): string[] => {
+      if (!r) return [label, 'not run', '', '', '', '', '', ''];
+      if (isFailure(r)) return [label, 'failed', '', '', '', '', '', ''];
+      const c = r.calls;
+      return [
+        label,
+        fmt(c.callsPerSecond),
+        fmt(c.latencyMs?.p50),
+        fmt(c.latencyMs?.p99),
+        fmt(c.errors),
+        fmt(Math.round(c.cpuBusy * 100)),
+        ratio(c.callsPerSecond, callsPerSecond(refs.old)),
+        ratio(c.callsPerSecond, callsPerSecond(refs.echo)),
+      ];
+    };
+    const table: Table = {
+      title: `${ctx.sizes.scalingAt} concurrent sessions, cached get_courses, one call outstanding each`,
+      columns: ['', 'calls/s', 'p50, ms', 'p99, ms', 'errors', 'machine CPU busy, %', '÷ old way', '÷ echo limit'],
+      rows: [
+        ...ctx.sizes.scalingWorkers.map((w) => row(`stack, ${w} worker${w === 1 ? '' : 's'}`, stack[w].stack)),
+        row(SYSTEM_LABEL.old, refs.old),
+        row(SYSTEM_LABEL.echo, refs.echo),
+      ],
+    };
+    const notes = [flatteningNote(ctx, stack)];
+    if (reused.length) notes.push(`${reused.map((s) => SYSTEM_LABEL[s]).join(' and ')}: the get_courses run of scenario 2 at the same concurrency.`);
+    for (const [w, r] of Object.entries(stack)) notes.push(...errorKindNotes(r, () => `${w} workers`), ...failureNotes(r).map((n) => `${w} workers: ${n}`));
+    notes.push(...errorKindNotes(refs), ...failureNotes(refs));
+    return { tables: [table], notes, data: { stack, references: refs } };
+  },
+};
+
+/** Says in words where the curve flattens: the gain from each step in workers, and how busy the CPU was. */
+function flatteningNote(ctx: Ctx, stack: Record<string, PerSystem<ScalingResult>>): string {
+  const points = ctx.sizes.scalingWorkers.map((w) => ({ w, r: stack[w]?.stack })).filter((p): p is { w: number; r: ScalingResult } => !!p.r && !isFailure(p.r));
+  if (points.length < 2) return 'Too few worker counts measured to say how the stack scales.';
+  const steps = points.slice(1).map((p, i) => `${points[i].w} → ${p.w} workers: × ${ratio(p.r.calls.callsPerSecond, points[i].r.calls.callsPerSecond)}`);
+  const busiest = points.reduce((a, b) => (b.r.calls.cpuBusy > a.r.calls.cpuBusy ? b : a));
+  const flatAt = points.slice(1).find((p, i) => p.r.calls.callsPerSecond < points[i].r.calls.callsPerSecond * 1.15);
+  return (
+    `${steps.join('; ')}. ` +
+    (flatAt
+      ? `The curve is flat from ${flatAt.w} workers on: this machine has ${os.cpus().length} cores, and the machine's CPU was ${Math.round(busiest.r.calls.cpuBusy * 100)} % busy (load generator, HAProxy, Redis and workers together), so more workers only share the same cores.`
+      : `The stack still gained from every added worker (CPU at most ${Math.round(busiest.r.calls.cpuBusy * 100)} % busy).`)
+  );
+}

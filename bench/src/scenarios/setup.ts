@@ -1,0 +1,65 @@
+/**
+ * Scenario 1, session set-up: C clients connect through HAProxy at once and
+ * each does the MCP handshake (initialize answered, initialized sent). The old
+ * way is NOT held to its process cap here: connections beyond it wait in
+ * socat's listen queue, and those still waiting when the clients give up
+ * (Sizes.setupTimeoutMs) count as errors -- that is how the old way fails.
+ */
+import { closeAll, openSessions, type Latency } from '../load.js';
+import { SYSTEM_LABEL } from '../systems.js';
+import { comparisonTable, type Table } from '../table.js';
+import { eachLevel, eachSystem, errorKindNotes, failureNotes, levelValues, type Scenario } from './context.js';
+
+export interface SetupResult {
+  requested: number;
+  opened: number;
+  errors: number;
+  errorKinds: Record<string, number>;
+  connectInitMs: Latency | null;
+  wallSeconds: number;
+}
+
+const clients = (count: number | string) => `${Number(count).toLocaleString('en-US')} clients`;
+
+export const setupScenario: Scenario = {
+  id: 1,
+  title: 'Session set-up: clients connecting at once',
+  async run(ctx) {
+    const results = await eachSystem(ctx, (system) =>
+      eachLevel(system, ctx.sizes.setup, async (count): Promise<SetupResult> => {
+        const set = await openSessions(ctx.env.haproxy.port, count, {
+          timeoutMs: ctx.sizes.setupTimeoutMs,
+          label: `${SYSTEM_LABEL[system.name]}, ${clients(count)}`,
+        });
+        closeAll(set.clients);
+        await system.clear();
+        return {
+          requested: count,
+          opened: set.opened,
+          errors: set.errors.count,
+          errorKinds: set.errors.toJSON(),
+          connectInitMs: set.connectInitMs,
+          wallSeconds: Math.round(set.wallSeconds * 100) / 100,
+        };
+      }),
+    );
+    const tables: Table[] = ctx.sizes.setup.map((count) => {
+      const v = (get: (r: SetupResult) => number | undefined) => levelValues(results, count, get);
+      return comparisonTable(`${clients(count)} connect at once, each initialize`, [
+        { name: 'sessions set up', values: v((r) => r.opened) },
+        { name: 'errors', values: v((r) => r.errors), ratio: false },
+        { name: 'connect+initialize p50, ms', values: v((r) => r.connectInitMs?.p50) },
+        { name: 'connect+initialize p95, ms', values: v((r) => r.connectInitMs?.p95) },
+        { name: 'connect+initialize p99, ms', values: v((r) => r.connectInitMs?.p99) },
+        { name: 'connect+initialize max, ms', values: v((r) => r.connectInitMs?.max) },
+        { name: 'all set up (or given up) after, s', values: v((r) => r.wallSeconds) },
+      ]);
+    });
+    const notes = [
+      `The old way runs at most ${ctx.env.oldMaxProcs} worker processes at once (socat max-children; each ~90 MB and ~0.7 s of CPU to start). Clients beyond that wait in socat's listen queue and count as errors when not set up within ${ctx.sizes.setupTimeoutMs / 1000} s (the MCP SDK client's own request timeout is 60 s).`,
+      ...errorKindNotes(results, clients),
+      ...failureNotes(results, clients),
+    ];
+    return { tables, notes, data: { results } };
+  },
+};
