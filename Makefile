@@ -75,7 +75,7 @@ test-reliability: ## fault scenarios under load (worker kill/stop, rolling resta
 	@bash scripts/test.sh test/reliability
 
 .PHONY: test-security
-test-security: ## bad input and abuse through HAProxy (~20,000 generated inputs) + secrets check; prints a table (SECURITY_PROFILE=ci for the small run)
+test-security: ## bad input and abuse through HAProxy (~47,000 generated inputs) + secrets check; prints a table (SECURITY_PROFILE=ci for the small run)
 	@bash scripts/test-security.sh
 
 build: ## compile the TypeScript

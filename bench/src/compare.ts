@@ -122,7 +122,7 @@ async function main(o: Parsed<typeof OPTIONS>): Promise<void> {
     haproxy = await startBenchHaproxy(ROOT, dir);
     redis = await startBenchRedis(ROOT, await freePort());
     sim = await startSim({ log: path.join(dir, 'moodle-sim.log') });
-    const env: BenchEnv = { dir, haproxy, redis, sim, echoReplyBytes: 0, oldMaxProcs };
+    const env: BenchEnv = { dir, haproxy, redis, sim, echoReplyBytes: 0, oldMaxProcs, warmUpCalls: sizes.warmUpCalls };
     env.echoReplyBytes = echoReplyBytes = await cachedAnswerBytes(env, o.workers);
     say(`HAProxy on 127.0.0.1:${haproxy.port}; a cached get_courses answer is ${echoReplyBytes} bytes (the echo server answers with as many)`);
     const ctx: Ctx = { env, sizes, workers: o.workers, latencyMs: o['latency-ms'], aborted: () => interrupted, shared: {} };

@@ -37,16 +37,26 @@ async function main(o: Parsed<typeof OPTIONS>): Promise<void> {
   }
   const call: Call = [o.tool, args];
   const next = o.mix ? nextReadCall : () => call;
-  say(`loadgen: ${o.sessions} sessions on 127.0.0.1:${o.port}, ${o.mix ? 'the read mix' : `${o.tool} ${o.args}`}, ${o.pipeline} outstanding each, at most ${o.calls} calls each or ${o['duration-s']} s`);
+  say(
+    `loadgen: ${o.sessions} sessions on 127.0.0.1:${o.port}, ${o.mix ? 'the read mix' : `${o.tool} ${o.args}`}, ${o.pipeline} outstanding each, at most ${o.calls} calls each or ${o['duration-s']} s`,
+  );
   const set = await openSessions(o.port, o.sessions, { timeoutMs: o['timeout-s'] * 1000, label: 'sessions' });
   try {
     say(`${set.opened}/${o.sessions} sessions set up in ${set.wallSeconds.toFixed(2)} s (connect+initialize p50 ${set.connectInitMs?.p50 ?? '—'} ms)`);
     const calls = set.opened
-      ? await runCalls(set.clients, { perSession: o.calls, pipeline: o.pipeline, durationMs: o['duration-s'] * 1000, timeoutMs: o['timeout-s'] * 1000, next }, 'calls')
+      ? await runCalls(
+          set.clients,
+          { perSession: o.calls, pipeline: o.pipeline, durationMs: o['duration-s'] * 1000, timeoutMs: o['timeout-s'] * 1000, next },
+          'calls',
+        )
       : undefined;
-    if (calls) say(`${calls.ok} calls answered, ${calls.callsPerSecond}/s, p50 ${calls.latencyMs?.p50} ms, p99 ${calls.latencyMs?.p99} ms, ${calls.errors} errors`);
+    if (calls)
+      say(`${calls.ok} calls answered, ${calls.callsPerSecond}/s, p50 ${calls.latencyMs?.p50} ms, p99 ${calls.latencyMs?.p99} ms, ${calls.errors} errors`);
     process.stdout.write(
-      JSON.stringify({ sessions: { requested: o.sessions, opened: set.opened, errors: set.errors.toJSON(), connectInitMs: set.connectInitMs, wallSeconds: set.wallSeconds }, calls }) + '\n',
+      JSON.stringify({
+        sessions: { requested: o.sessions, opened: set.opened, errors: set.errors.toJSON(), connectInitMs: set.connectInitMs, wallSeconds: set.wallSeconds },
+        calls,
+      }) + '\n',
     );
     if (set.errors.count || calls?.errors) process.exitCode = 1;
   } finally {

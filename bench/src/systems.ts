@@ -16,7 +16,7 @@
  */
 import path from 'node:path';
 import type { BenchHaproxy } from './haproxyProc.js';
-import { closeAll, openSessions } from './load.js';
+import { closeAll, openSessions, runCalls } from './load.js';
 import { freePort, listening, processTree, startNode, startProcess, startedWhen, stop, until } from './proc.js';
 import { GET_COURSES } from './readMix.js';
 import type { BenchRedis } from './redisProc.js';
@@ -39,6 +39,8 @@ export interface BenchEnv {
   echoReplyBytes: number;
   /** The old way's process cap (socat max-children). */
   oldMaxProcs: number;
+  /** get_courses calls a freshly started stack or echo server answers before it is measured (JIT, heap). */
+  warmUpCalls: number;
 }
 
 export interface RunningSystem {
@@ -153,8 +155,9 @@ async function behindHaproxy(env: BenchEnv, system: RunningSystem, servers: Para
 /**
  * Starts `name` behind HAProxy (`workers`: the stack's worker count). The
  * stack and the echo server are then warmed up -- one session lists the
- * tools and calls get_courses -- since in production they run for days; the
- * old way starts cold for every session, which is its point.
+ * tools and calls get_courses BenchEnv.warmUpCalls times, so the hot path is
+ * compiled -- since in production they run for days; the old way starts
+ * cold for every session, which is its point.
  */
 export async function startSystem(env: BenchEnv, name: SystemName, workers = 2): Promise<RunningSystem> {
   const system = await (name === 'stack' ? startStack(env, workers) : name === 'old' ? startOldWay(env) : startEcho(env));
@@ -163,6 +166,12 @@ export async function startSystem(env: BenchEnv, name: SystemName, workers = 2):
     try {
       if (!warm.opened) throw new Error(`${SYSTEM_LABEL[name]}: the warm-up session failed: ${JSON.stringify(warm.errors.toJSON())}`);
       await warm.clients[0].request('tools/list', {});
+      const calls = await runCalls(
+        warm.clients,
+        { perSession: env.warmUpCalls, pipeline: 8, durationMs: 30_000, timeoutMs: 30_000, next: () => GET_COURSES },
+        'warm-up',
+      );
+      if (calls.errors) throw new Error(`${SYSTEM_LABEL[name]}: warm-up calls failed: ${JSON.stringify(calls.errorKinds)}`);
     } catch (err) {
       await system.stop();
       throw err;

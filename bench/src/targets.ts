@@ -7,7 +7,7 @@ import type { ColdResult } from './scenarios/coldReads.js';
 import { atLevel, type Levels, type PerSystem } from './scenarios/context.js';
 import type { IdleResult } from './scenarios/idleSessions.js';
 import type { SetupResult } from './scenarios/setup.js';
-import { fmt, ratio } from './table.js';
+import { boundedCell, fmt, ratio, type Cell } from './table.js';
 
 export interface TargetRow {
   target: string;
@@ -41,17 +41,21 @@ export function checkTargets(d: ScenarioData): TargetRow[] {
     stackCps !== undefined && oldCps !== undefined ? stackCps >= 5 * oldCps : undefined,
   );
 
-  const p50 = (s: 'stack' | 'old' | 'echo') => atLevel(d[1]?.[s], 50)?.connectInitMs?.p50;
+  // Over every client, one that gave up counting as its wait: for the old way often a lower bound.
+  const p50 = (s: 'stack' | 'old' | 'echo'): Cell => boundedCell(atLevel(d[1]?.[s], 50)?.connectInitAllMs, 'p50');
+  const value = (c: Cell) => (typeof c === 'number' ? c : c && typeof c === 'object' ? c.atLeast : undefined);
   const [stackInit, oldInit, echoInit] = [p50('stack'), p50('old'), p50('echo')];
+  const [stackMs, oldMs, echoMs] = [value(stackInit), value(oldInit), value(echoInit)];
   add(
     'connect+initialize p50 at C = 50: within 2× the echo limit',
-    stackInit !== undefined && echoInit !== undefined ? `${fmt(stackInit)} ms vs ${fmt(echoInit)} ms (stack/limit ${ratio(stackInit, echoInit)})` : undefined,
-    stackInit !== undefined && echoInit !== undefined ? stackInit <= 2 * echoInit : undefined,
+    stackMs !== undefined && echoMs !== undefined ? `${fmt(stackInit)} ms vs ${fmt(echoInit)} ms (stack/limit ${ratio(stackInit, echoInit)})` : undefined,
+    stackMs !== undefined && echoMs !== undefined && typeof stackInit === 'number' ? stackMs <= 2 * echoMs : undefined,
   );
   add(
     'connect+initialize p50 at C = 50: at least 100× better than the old way',
-    stackInit !== undefined && oldInit !== undefined ? `${fmt(stackInit)} ms vs ${fmt(oldInit)} ms (old/stack ${ratio(oldInit, stackInit)})` : undefined,
-    stackInit !== undefined && oldInit !== undefined ? oldInit >= 100 * stackInit : undefined,
+    stackMs !== undefined && oldMs !== undefined ? `${fmt(stackInit)} ms vs ${fmt(oldInit)} ms (old/stack ${ratio(oldInit, stackInit)})` : undefined,
+    // A lower bound for the old way is enough when it already clears the bar.
+    stackMs !== undefined && oldMs !== undefined && typeof stackInit === 'number' ? oldMs >= 100 * stackMs : undefined,
   );
 
   const idle = atLevel(d[4]?.stack, 1000);

@@ -23,7 +23,25 @@ export function sourceAddress(block: number, i: number): string {
 /** Source blocks: idle connections, the fuzz campaign, the other abusive clients. */
 export const SOURCES = { idle: 1, fuzz: 2, abuse: 3 } as const;
 let abusers = 0;
-const connectAbuser = (port: number) => LineSocket.connect(port, '127.0.0.1', sourceAddress(SOURCES.abuse, abusers++));
+/** Every socket the abusive clients opened, so a run that fails half-way still closes them all. */
+const live = new Set<{ destroy(): void }>();
+let aborted = false;
+
+async function connectAbuser(port: number): Promise<LineSocket> {
+  const s = await LineSocket.connect(port, '127.0.0.1', sourceAddress(SOURCES.abuse, abusers++));
+  live.add(s.socket);
+  s.socket.once('close', () => live.delete(s.socket));
+  return s;
+}
+
+/** Stops every drip and closes every connection the abusive clients still hold (afterAll). */
+export function closeAbusers(): void {
+  aborted = true;
+  for (const s of live) s.destroy();
+  live.clear();
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Tried and as-expected counts of one kind of abuse, with a few examples of what went wrong. */
 export interface AbuseTally {
@@ -61,14 +79,15 @@ export interface SlowSenders {
  * it. Every one must be answered as if it had been sent at once.
  */
 export async function startSlowSenders(port: number, count: number, tickMs: number, deadline: number): Promise<SlowSenders> {
-  const sockets = await Promise.all(Array.from({ length: count }, () => connectAbuser(port)));
+  const sockets = await Promise.all(Array.from({ length: count }, () => connectAbuser(port).catch(errorText)));
   let stopped = false;
   const drips = sockets.map(async (s, i) => {
+    if (typeof s === 'string') return;
     const endless = i % 2 === 1;
     const bytes = endless ? `{"jsonrpc":"2.0","id":"slow-${i}","method":"ping","params":{"pad":"` : INITIALIZE(`slow-init-${i}`) + INITIALIZED + request(`slow-${i}`, 'ping');
     // Spread the start so the drips do not all tick together.
     await sleep((tickMs * i) / count);
-    for (let at = 0; (endless ? !stopped : at < bytes.length) && Date.now() < deadline && !s.closed; at++) {
+    for (let at = 0; (endless ? !stopped : at < bytes.length) && Date.now() < deadline && !s.closed && !aborted; at++) {
       s.write(endless && at >= bytes.length ? 'x' : bytes[at]!);
       await sleep(tickMs);
     }
@@ -82,6 +101,7 @@ export async function startSlowSenders(port: number, count: number, tickMs: numb
       const endless = newTally();
       await Promise.all(
         sockets.map(async (s, i) => {
+          if (typeof s === 'string') return judge(i % 2 ? endless : complete, `slow sender ${i} could not connect: ${s}`);
           const ok = () => ['result' in (answerTo(s, `slow-${i}`) ?? {}), 'result' in (answerTo(s, `slow-init-${i}`) ?? {})].every(Boolean);
           await waitFor(`slow sender ${i}`, ok, { timeoutMs }).catch(() => undefined);
           judge(i % 2 ? endless : complete, ok() ? undefined : `slow sender ${i}: ping ${describe(answerTo(s, `slow-${i}`))}, initialize ${describe(answerTo(s, `slow-init-${i}`))}`);
@@ -102,7 +122,8 @@ export async function halfOpen(port: number, count: number, timeoutMs: number): 
   const tally = newTally();
   await Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const s = await connectAbuser(port);
+      const s = await connectAbuser(port).catch(errorText);
+      if (typeof s === 'string') return judge(tally, `half-open #${i} could not connect: ${s}`);
       const kind = i % 4;
       try {
         if (kind === 0) s.write(INITIALIZE('h-init') + INITIALIZED + request('h-call', 'tools/call', { name: 'get_courses', arguments: { perPage: 2 } }) + request('h-ping', 'ping'));
@@ -134,7 +155,8 @@ export async function halfOpen(port: number, count: number, timeoutMs: number): 
 export async function resetMidCall(port: number, count: number): Promise<void> {
   await Promise.all(
     Array.from({ length: count }, async () => {
-      const s = await connectAbuser(port);
+      const s = await connectAbuser(port).catch(() => undefined);
+      if (!s) return;
       s.write(INITIALIZE('r-init') + INITIALIZED + request('r-call', 'tools/call', { name: 'get_courses', arguments: {} }));
       s.socket.resetAndDestroy();
     }),
@@ -142,7 +164,8 @@ export async function resetMidCall(port: number, count: number): Promise<void> {
 }
 
 export interface NonReader {
-  socket: LineSocket;
+  /** The connection, or why it could not be set up. */
+  socket: LineSocket | string;
   requests: number;
 }
 
@@ -154,11 +177,15 @@ export interface NonReader {
 export async function startNonReaders(port: number, count: number, requests: number): Promise<NonReader[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const s = await connectAbuser(port);
-      await s.initialize(`nr-init-${i}`);
-      s.socket.pause();
-      s.write(Array.from({ length: requests }, (_, k) => request(`nr-${k}`, 'tools/list')).join(''));
-      return { socket: s, requests };
+      try {
+        const s = await connectAbuser(port);
+        await s.initialize(`nr-init-${i}`);
+        s.socket.pause();
+        s.write(Array.from({ length: requests }, (_, k) => request(`nr-${k}`, 'tools/list')).join(''));
+        return { socket: s, requests };
+      } catch (err) {
+        return { socket: `could not connect and initialize: ${errorText(err)}`, requests };
+      }
     }),
   );
 }
@@ -172,6 +199,7 @@ export async function judgeNonReaders(readers: NonReader[], timeoutMs: number): 
   const tally = newTally();
   await Promise.all(
     readers.map(async ({ socket: s, requests }, i) => {
+      if (typeof s === 'string') return judge(tally, `non-reader #${i}: ${s}`);
       s.socket.resume();
       await s.waitClosed(timeoutMs).catch(() => undefined);
       const got = (s.received as Message[]).filter((m) => String(m.id).startsWith('nr-') && !String(m.id).startsWith('nr-init'));
@@ -227,6 +255,7 @@ export async function openIdle(port: number, count: number, perSource: number, p
       });
       s.once('connect', () => {
         sockets.push(s);
+        live.add(s);
         if (i % 2) {
           s.setTimeout(0);
           return resolve();

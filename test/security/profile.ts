@@ -48,7 +48,7 @@ const PROFILES: Record<SecurityProfile['name'], Omit<SecurityProfile, 'name'>> =
     slowTickMs: 40,
     halfOpen: 100,
     resets: 100,
-    nonReaders: 3,
+    nonReaders: 16,
     nonReaderRequests: 6000,
     idle: 5000,
     idlePerSource: 25,

@@ -7,7 +7,7 @@ import { metric } from '../helpers/metrics.js';
 import { prepareNativeStack, ROOT, run, type NativeStack, type RunResult } from '../helpers/nativeStack.js';
 import { freePort } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
-import { halfOpen, idleBudget, judgeNonReaders, openIdle, resetMidCall, SOURCES, startNonReaders, startSlowSenders } from './abuse.js';
+import { closeAbusers, halfOpen, idleBudget, judgeNonReaders, openIdle, resetMidCall, SOURCES, startNonReaders, startSlowSenders } from './abuse.js';
 import { CONTINUING, FORGED_ADDRESS, FORGED_CN, type ToolInfo } from './badInputs.js';
 import { runCampaign } from './campaign.js';
 import { loadProfile } from './profile.js';
@@ -39,6 +39,7 @@ describe(`security: bad input and secrets through HAProxy (${profile.name} profi
   let pidsBefore: Map<string, number>;
   let tools: ToolInfo[];
   const started = Date.now();
+  const cleanups: (() => unknown)[] = [];
   const report: SecurityReport = {
     profile: profile.name,
     seed: profile.seed,
@@ -83,6 +84,9 @@ describe(`security: bad input and secrets through HAProxy (${profile.name} profi
   }, 120_000);
 
   afterAll(async () => {
+    // Whatever a failed run left open (it would keep jest alive).
+    closeAbusers();
+    for (const close of cleanups.splice(0)) await close();
     report.durationSeconds = (Date.now() - started) / 1000;
     process.stdout.write('\n' + writeReport(report, REPORT_DIR));
     // The run's logs outlive it (down() removes the run directory), for whoever reads the report.
@@ -101,7 +105,9 @@ describe(`security: bad input and secrets through HAProxy (${profile.name} profi
       };
       const pids = workerNames.map((n) => pidsBefore.get(n)!);
       const good = await WellBehavedSession.start('127.0.0.1', stack.mcpPort, { intervalMs: profile.goodIntervalMs, maxCalls: 100_000, deadline: deadline + 60_000 });
+      cleanups.push(() => good.stop());
       const rss = new RssSampler(pids);
+      cleanups.push(() => rss.stop());
       const before = rss.sample();
 
       // Idle connections, held to the end (every one a session on some worker).
@@ -116,6 +122,7 @@ describe(`security: bad input and secrets through HAProxy (${profile.name} profi
       const slow = await startSlowSenders(stack.mcpPort, profile.slowSenders, profile.slowTickMs, deadline);
       const drops = await backlogDrops();
       const backlog = new RssSampler(pids, 50);
+      cleanups.push(() => backlog.stop());
       const atRest = backlog.sample();
       const readers = await startNonReaders(stack.mcpPort, profile.nonReaders, profile.nonReaderRequests);
       await waitFor('the workers to drop the clients that do not read', async () => (await backlogDrops()) >= drops + profile.nonReaders, { timeoutMs: 30_000 }).catch(() => undefined);

@@ -42,7 +42,7 @@ export function workersTakenOut(stack: NativeStack): string[] {
   if (!existsSync(log)) return [];
   return readFileSync(log, 'utf8')
     .split('\n')
-    .filter((l) => /Server workers\/worker-\d+ (is DOWN|is going DOWN|.*maintenance)/.test(l))
+    .filter((l) => /^Server workers\/worker-\d+ (is DOWN|is going DOWN)/.test(l))
     .map((l) => l.slice(0, 240));
 }
 

@@ -31,6 +31,8 @@ export interface Sizes {
   setupTimeoutMs: number;
   /** Longest wait for one call's answer, ms. */
   callTimeoutMs: number;
+  /** Calls that warm up a freshly started stack or echo server (BenchEnv.warmUpCalls). */
+  warmUpCalls: number;
 }
 
 export const FULL: Sizes = {
@@ -47,6 +49,7 @@ export const FULL: Sizes = {
   scalingAt: 50,
   setupTimeoutMs: 60_000,
   callTimeoutMs: 30_000,
+  warmUpCalls: 3_000,
 };
 
 /**
@@ -68,6 +71,7 @@ export const QUICK: Sizes = {
   scalingAt: 3,
   setupTimeoutMs: 30_000,
   callTimeoutMs: 10_000,
+  warmUpCalls: 100,
 };
 
 export interface Ctx {

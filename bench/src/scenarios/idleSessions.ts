@@ -1,19 +1,31 @@
 /**
  * Scenario 4, idle sessions: C clients connect (500 at a time), each
  * initializes and calls get_courses once, then all stay open and silent
- * while the memory of the server side is read -- every process behind HAProxy (the stack: its
- * workers and Redis; the old way: socat and every process it forked; the
- * echo server), and HAProxy's own share apart. Per session = (memory with
- * the sessions open - memory before) / sessions open. A size is skipped,
- * with the reason, when the machine cannot hold it (open-file limit,
- * HAProxy's connection limit, free memory).
+ * while the memory of the server side is read: every process behind HAProxy
+ * (the stack: its workers and Redis; the old way: socat and every process it
+ * forked; the echo server), and HAProxy's own share apart. Per session =
+ * (memory with the sessions open - memory before) / sessions open, on
+ * systems started afresh for each size. A size is skipped, with the reason,
+ * when the machine cannot hold it (open-file limit, HAProxy's connection
+ * limit, free memory).
  */
 import { closeAll, openSessions } from '../load.js';
 import { availableMemoryBytes, memoryBytes, openFilesLimit, steadyMemory } from '../proc.js';
 import { GET_COURSES } from '../readMix.js';
-import { SYSTEM_LABEL } from '../systems.js';
+import { SYSTEMS, SYSTEM_LABEL, type RunningSystem } from '../systems.js';
 import { comparisonTable, type Table } from '../table.js';
-import { eachLevel, eachSystem, errorKindNotes, failureNotes, levelValues, OLD_WAY_SAMPLE, sampleFor, type Scenario } from './context.js';
+import {
+  eachSystem,
+  errorKindNotes,
+  failureNotes,
+  levelValues,
+  OLD_WAY_SAMPLE,
+  sampleFor,
+  type Ctx,
+  type Levels,
+  type PerSystem,
+  type Scenario,
+} from './context.js';
 
 /** HAProxy's VIP connection limit (HAPROXY_MCP_MAXCONN's default in haproxy.cfg). */
 const HAPROXY_MCP_MAXCONN = 7900;
@@ -51,6 +63,41 @@ export function cannotHold(count: number): string | undefined {
   return undefined;
 }
 
+/** Opens `count` sessions on `system` (the old way: a sample), each initialize + get_courses, and reads the memory they hold. */
+async function holdIdle(ctx: Ctx, system: RunningSystem, count: number): Promise<IdleResult> {
+  const haproxyPid = ctx.env.haproxy.pid;
+  const n = sampleFor(system, count);
+  // startSystem warmed the system up: start-up costs are not billed to sessions.
+  const before = await steadyMemory(system.pids, 3_000);
+  const haproxyBefore = memoryBytes([haproxyPid]).rss;
+  const set = await openSessions(ctx.env.haproxy.port, n, {
+    timeoutMs: ctx.sizes.setupTimeoutMs,
+    label: `${SYSTEM_LABEL[system.name]}, ${n} idle sessions`,
+    firstCall: GET_COURSES,
+    concurrency: Math.min(OPENING_AT_ONCE, system.openAtOnce ?? Infinity),
+  });
+  try {
+    const after = await steadyMemory(system.pids);
+    const open = set.opened;
+    const per = (bytes: number) => (open ? Math.round(bytes / open) : null);
+    return {
+      requested: count,
+      sessions: n,
+      opened: open,
+      errors: set.errors.count,
+      errorKinds: set.errors.toJSON(),
+      processes: after.processes,
+      rssBeforeBytes: before.rss,
+      rssAfterBytes: after.rss,
+      rssPerSessionBytes: per(after.rss - before.rss),
+      pssPerSessionBytes: per(after.pss - before.pss),
+      haproxyRssPerSessionBytes: per(memoryBytes([haproxyPid]).rss - haproxyBefore),
+    };
+  } finally {
+    closeAll(set.clients);
+  }
+}
+
 export const idleSessionsScenario: Scenario = {
   id: 4,
   title: 'Idle sessions: memory per open session',
@@ -61,42 +108,14 @@ export const idleSessionsScenario: Scenario = {
       if (why) skipped.set(count, why);
     }
     const counts = ctx.sizes.idle.filter((c) => !skipped.has(c));
-    const haproxyPid = ctx.env.haproxy.pid;
-    const results = await eachSystem(ctx, (system) =>
-      // The old way's memory per session does not depend on the count: it is measured once, on a sample.
-      eachLevel(system, system.name === 'old' ? counts.slice(0, 1) : counts, async (count): Promise<IdleResult> => {
-        const n = sampleFor(system, count);
-        // startSystem warmed the system up: start-up costs are not billed to sessions.
-        const before = await steadyMemory(system.pids, 3_000);
-        const haproxyBefore = memoryBytes([haproxyPid]).rss;
-        const set = await openSessions(ctx.env.haproxy.port, n, {
-          timeoutMs: ctx.sizes.setupTimeoutMs,
-          label: `${SYSTEM_LABEL[system.name]}, ${n} idle sessions`,
-          firstCall: GET_COURSES,
-          concurrency: Math.min(OPENING_AT_ONCE, system.openAtOnce ?? Infinity),
-        });
-        try {
-          const after = await steadyMemory(system.pids);
-          const open = set.opened;
-          const per = (bytes: number) => (open ? Math.round(bytes / open) : null);
-          return {
-            requested: count,
-            sessions: n,
-            opened: open,
-            errors: set.errors.count,
-            errorKinds: set.errors.toJSON(),
-            processes: after.processes,
-            rssBeforeBytes: before.rss,
-            rssAfterBytes: after.rss,
-            rssPerSessionBytes: per(after.rss - before.rss),
-            pssPerSessionBytes: per(after.pss - before.pss),
-            haproxyRssPerSessionBytes: per(memoryBytes([haproxyPid]).rss - haproxyBefore),
-          };
-        } finally {
-          closeAll(set.clients);
-          await system.clear().catch(() => undefined);
-        }
-      }),
+    // Each size on freshly started (and warmed-up) systems, so that no size inherits a heap grown by
+    // the one before. The old way's memory per session does not depend on the count: it is measured
+    // once, on a sample.
+    const bySize: Record<string, PerSystem<IdleResult>> = {};
+    for (const [i, count] of counts.entries())
+      bySize[count] = await eachSystem(ctx, (system) => holdIdle(ctx, system, count), { systems: i === 0 ? SYSTEMS : SYSTEMS.filter((s) => s !== 'old') });
+    const results: PerSystem<Levels<IdleResult>> = Object.fromEntries(
+      SYSTEMS.map((s) => [s, Object.fromEntries(counts.filter((c) => bySize[c][s]).map((c) => [c, bySize[c][s]!]))]),
     );
     const kb = (b: number | null) => (b === null ? null : Math.round((b / 1024) * 10) / 10);
     const mb = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;

@@ -1,0 +1,69 @@
+import { LineSocket } from '../helpers/lineSocket.js';
+import { metric } from '../helpers/metrics.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * A client that pipelines cheap requests with big answers (tools/list: about
+ * 60 bytes in, 36 KB out) and never reads them. The worker drops it once
+ * MAX_PENDING_WRITE_BYTES are queued (README), so its memory is bounded; but
+ * until then it keeps reading and answering, and serializes every answer of
+ * a whole TCP chunk (over a thousand requests) in one turn of the event loop.
+ * A handful of such clients freeze the worker for seconds: HAProxy's health
+ * check (timeout 2 s) then marks it DOWN and `shutdown-sessions` cuts every
+ * teacher on it (make test-security, full profile: 1,698 sessions cut).
+ */
+const ABUSERS = 10;
+const REQUESTS = 6000;
+/** Longest a ping of another session on the same worker may wait, ms: well under HAProxy's `timeout check 2s`. */
+const MAX_STALL_MS = 1000;
+
+describe('a worker with clients that pipeline big answers and never read them', () => {
+  let stack: TestStack;
+  const sockets: LineSocket[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack({ LOG_LEVEL: 'warn' });
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.close());
+    await stack.stop();
+  });
+
+  it(`keeps answering another session within ${MAX_STALL_MS} ms while it drops them`, async () => {
+    const teacher = await LineSocket.connect(stack.port);
+    sockets.push(teacher);
+    await teacher.initialize();
+    const abusers = await Promise.all(
+      Array.from({ length: ABUSERS }, async (_, i) => {
+        const s = await LineSocket.connect(stack.port);
+        sockets.push(s);
+        await s.initialize(`init-${i}`);
+        s.socket.pause();
+        return s;
+      }),
+    );
+    const dropped = () => metric(stack, 'mcp_refused_messages_total', 'reason="write_backlog"');
+    const before = await dropped();
+
+    let worstMs = 0;
+    let stop = false;
+    const pinging = (async () => {
+      for (let n = 0; !stop && n < 10_000; n++) {
+        const sent = Date.now();
+        teacher.send({ jsonrpc: '2.0', id: `ping-${n}`, method: 'ping' });
+        await teacher.response(`ping-${n}`, 30_000);
+        worstMs = Math.max(worstMs, Date.now() - sent);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const flood = Array.from({ length: REQUESTS }, (_, k) => JSON.stringify({ jsonrpc: '2.0', id: k, method: 'tools/list' }) + '\n').join('');
+    for (const s of abusers) s.write(flood);
+    // Until the worker has dropped them all (README), or 15 s: a fix may hold them paused instead.
+    await waitFor('every abuser to be dropped', async () => (await dropped()) >= before + ABUSERS, { timeoutMs: 15_000 }).catch(() => undefined);
+    stop = true;
+    await pinging;
+    process.stdout.write(`${ABUSERS} clients x ${REQUESTS} tools/list, never reading: the other session's ping waited at most ${worstMs} ms\n`);
+    expect(worstMs).toBeLessThan(MAX_STALL_MS);
+  }, 120_000);
+});
