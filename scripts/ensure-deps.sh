@@ -8,7 +8,7 @@ set -euo pipefail
 need=("$@")
 if [ ${#need[@]} -eq 0 ]; then
   need=(ncat:ncat redis-server:redis-server haproxy:haproxy openssl:openssl socat:socat docker-compose:docker-compose chromium:chromium
-    promtool:prometheus prometheus-redis-exporter:prometheus-redis-exporter)
+    promtool:prometheus prometheus-redis-exporter:prometheus-redis-exporter python3:python3)
 fi
 
 if ! command -v node >/dev/null 2>&1; then
