@@ -5,7 +5,7 @@
 # and exits non-zero when a target is missed.
 #
 #   SECURITY_PROFILE  full (default here: ~47,000 inputs, 5,000 idle connections)
-#                     or ci (what `make test` runs, about a minute)
+#                     or ci (about a minute)
 #   SECURITY_SEED     seed of the generated inputs (8); a run is reproduced by it
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,7 @@
 /**
- * How big a run of the security suite is. `ci` (the default) is what
- * `make test` runs in about a minute; `full` is `make test-security`'s
- * default (SECURITY_PROFILE=full). SECURITY_SEED picks the generated inputs.
+ * How big a run of the security suite is. `ci` (the default under jest)
+ * takes about a minute; `full` is `make test-security`'s default
+ * (SECURITY_PROFILE=full). SECURITY_SEED picks the generated inputs.
  */
 import type { CampaignPlan } from './campaign.js';
 
