@@ -86,7 +86,7 @@ clean: ## remove build output
 
 .PHONY: bench-quick
 
-bench: ## the stack vs the old way (socat fork per client) vs an echo server, 5 scenarios; tables + chart in bench/results/ (~8 min)
+bench: ## the stack vs the old way (socat fork per client) vs an echo server, 5 scenarios; tables + chart in bench/results/ (~5 min)
 	@bash scripts/ensure-deps.sh haproxy:haproxy redis-server:redis-server socat:socat && bash scripts/npm-install.sh
 	@node bench/dist/compare.js $(BENCH_ARGS)
 

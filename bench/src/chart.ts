@@ -115,7 +115,8 @@ function drawPanel(p: Panel, x0: number, y0: number, w: number, h: number): stri
   for (const l of p.lines ?? []) {
     const y = yOf(l.value);
     out.push(`<line x1="${left}" y1="${y.toFixed(1)}" x2="${right}" y2="${y.toFixed(1)}" stroke="${l.color}" stroke-width="2" stroke-dasharray="6 4"/>`);
-    out.push(text(right - 4, y - 5, `${l.label}: ${fmt(l.value)}`, { size: 11, anchor: 'end', fill: l.color }));
+    // At the left end: bars start a group's half-width in, and the right end is where the last bar stands.
+    out.push(text(left + 6, y - 5, `${l.label}: ${fmt(l.value)}`, { size: 11, fill: l.color }));
   }
   return out.join('\n');
 }

@@ -182,7 +182,8 @@ async function main(o: Parsed<typeof OPTIONS>): Promise<void> {
   const files = writeResults(o.out, results);
   say(`results: ${files.join(', ')}`);
   for (const t of results.targets) say(`target ${t.met === 'yes' ? 'met' : t.met === 'no' ? 'MISSED' : 'not measured'}: ${t.target}: ${t.measured}`);
-  if (results.ok) rmSync(dir, { recursive: true, force: true });
+  // Logs are kept for a run that failed, not for one that succeeded or was stopped on purpose.
+  if (results.ok || interrupted) rmSync(dir, { recursive: true, force: true });
   else say(`logs kept in ${dir}`);
   process.stdout.write(JSON.stringify({ ok: results.ok, files }) + '\n');
   process.exit(interrupted ? 130 : results.ok ? 0 : 1);

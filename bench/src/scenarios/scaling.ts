@@ -73,17 +73,22 @@ export const scalingScenario: Scenario = {
   },
 };
 
-/** Says in words where the curve flattens: the gain from each step in workers, and how busy the CPU was. */
+/** Says in words where the curve flattens or falls: the gain from each step in workers, and how busy the CPU was. */
 function flatteningNote(ctx: Ctx, stack: Record<string, PerSystem<ScalingResult>>): string {
   const points = ctx.sizes.scalingWorkers.map((w) => ({ w, r: stack[w]?.stack })).filter((p): p is { w: number; r: ScalingResult } => !!p.r && !isFailure(p.r));
   if (points.length < 2) return 'Too few worker counts measured to say how the stack scales.';
   const steps = points.slice(1).map((p, i) => `${points[i].w} → ${p.w} workers: × ${ratio(p.r.calls.callsPerSecond, points[i].r.calls.callsPerSecond)}`);
   const busiest = points.reduce((a, b) => (b.r.calls.cpuBusy > a.r.calls.cpuBusy ? b : a));
-  const flatAt = points.slice(1).find((p, i) => p.r.calls.callsPerSecond < points[i].r.calls.callsPerSecond * 1.15);
+  const best = points.reduce((a, b) => (b.r.calls.callsPerSecond > a.r.calls.callsPerSecond ? b : a));
+  const gain = (i: number) => points[i + 1].r.calls.callsPerSecond / points[i].r.calls.callsPerSecond;
+  const flatFrom = points.slice(1).findIndex((_, i) => gain(i) < 1.15);
+  const cores = `this machine has ${os.cpus().length} cores and its CPU was up to ${Math.round(busiest.r.calls.cpuBusy * 100)} % busy (load generator, HAProxy, Redis and workers together)`;
+  if (flatFrom < 0) return `${steps.join('; ')}. The stack gained from every added worker (${cores}).`;
+  const falls = points.slice(1).some((_, i) => gain(i) < 0.95);
   return (
     `${steps.join('; ')}. ` +
-    (flatAt
-      ? `The curve is flat from ${flatAt.w} workers on: this machine has ${os.cpus().length} cores, and the machine's CPU was ${Math.round(busiest.r.calls.cpuBusy * 100)} % busy (load generator, HAProxy, Redis and workers together), so more workers only share the same cores.`
-      : `The stack still gained from every added worker (CPU at most ${Math.round(busiest.r.calls.cpuBusy * 100)} % busy).`)
+    (falls
+      ? `Throughput is highest with ${best.w} worker${best.w === 1 ? '' : 's'} and falls with more: ${cores}, so added workers only share the same cores and add switching between processes.`
+      : `The curve is flat from ${points[flatFrom].w} workers on: ${cores}, so added workers only share the same cores.`)
   );
 }
