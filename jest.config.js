@@ -17,9 +17,5 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
-  // The security suite (issue 8) is run by `make test-security` only until it
-  // passes reliably: under load its check that no worker is taken out of
-  // HAProxy still fails (the proxy's deep checks time out during the flood).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/security/'],
   testTimeout: 60000,
 };

@@ -171,8 +171,9 @@ export interface NonReader {
 
 /**
  * Clients that pipeline `requests` big answers (tools/list) and never read:
- * the worker must stop queueing and drop them once MAX_PENDING_WRITE_BYTES
- * are waiting, not hold every answer in memory.
+ * the worker must stop reading their input (its requests wait in the
+ * client's own socket) or drop them once MAX_PENDING_WRITE_BYTES are
+ * waiting, never hold every answer in memory.
  */
 export async function startNonReaders(port: number, count: number, requests: number): Promise<NonReader[]> {
   return Promise.all(
@@ -191,20 +192,27 @@ export async function startNonReaders(port: number, count: number, requests: num
 }
 
 /**
- * Reads what the non-readers had queued: each must end closed by the worker
- * before all its answers came (or, if the rate limit refused its requests,
- * with -32029 answers), never with all of them held for it.
+ * Reads what the non-readers had queued, now that they read: each gets an
+ * answer to every request (a tools/list result, or -32029 from the rate
+ * limit) on its open connection, since the worker only paused it; or it was
+ * closed by the worker (dropped at MAX_PENDING_WRITE_BYTES) before all came.
  */
 export async function judgeNonReaders(readers: NonReader[], timeoutMs: number): Promise<AbuseTally> {
   const tally = newTally();
   await Promise.all(
     readers.map(async ({ socket: s, requests }, i) => {
       if (typeof s === 'string') return judge(tally, `non-reader #${i}: ${s}`);
+      const answers = () => (s.received as Message[]).filter((m) => String(m.id).startsWith('nr-') && !String(m.id).startsWith('nr-init'));
       s.socket.resume();
-      await s.waitClosed(timeoutMs).catch(() => undefined);
-      const got = (s.received as Message[]).filter((m) => String(m.id).startsWith('nr-') && !String(m.id).startsWith('nr-init'));
-      const limited = got.some((m) => m.error?.code === -32029);
-      judge(tally, s.closed && (got.length < requests || limited) ? undefined : `non-reader #${i}: ${s.closed ? 'closed' : 'still open'} after ${got.length} of ${requests} answers`);
+      await waitFor('every answer, or the connection closed', () => s.closed || answers().length >= requests, { timeoutMs }).catch(() => undefined);
+      const got = answers();
+      const wrong = got.filter((m) => !(m.error?.code === -32029 || Array.isArray((m.result as { tools?: unknown } | undefined)?.tools)));
+      const complete = !s.closed && got.length === requests && wrong.length === 0;
+      const dropped = s.closed && got.length < requests;
+      judge(
+        tally,
+        complete || dropped ? undefined : `non-reader #${i}: ${s.closed ? 'closed' : 'still open'} after ${got.length} of ${requests} answers${wrong.length ? `, ${wrong.length} of them neither a result nor -32029` : ''}`,
+      );
       s.close();
     }),
   );

@@ -5,13 +5,14 @@ import { waitFor } from '../helpers/wait.js';
 
 /**
  * A client that pipelines cheap requests with big answers (tools/list: about
- * 60 bytes in, 36 KB out) and never reads them. The worker drops it once
- * MAX_PENDING_WRITE_BYTES are queued (README), so its memory is bounded; but
- * until then it keeps reading and answering, and serializes every answer of
- * a whole TCP chunk (over a thousand requests) in one turn of the event loop.
- * A handful of such clients freeze the worker for seconds: HAProxy's health
- * check (timeout 2 s) then marks it DOWN and `shutdown-sessions` cuts every
- * teacher on it (make test-security, full profile: 1,698 sessions cut).
+ * 60 bytes in, 36 KB out) and never reads them. Without input backpressure
+ * the worker kept reading and answering such a client, serializing every
+ * answer of a whole TCP chunk (over a thousand requests) in one turn of the
+ * event loop: a handful of them froze the worker for seconds, HAProxy's
+ * health check then marked it DOWN and `shutdown-sessions` cut every teacher
+ * on it (make test-security, full profile: 1,698 sessions cut). Now the
+ * worker works on SESSION_MAX_UNANSWERED requests of a session at a time and
+ * stops reading it while its answers wait to be read.
  */
 const ABUSERS = 10;
 const REQUESTS = 6000;
@@ -59,8 +60,9 @@ describe('a worker with clients that pipeline big answers and never read them', 
     })();
     const flood = Array.from({ length: REQUESTS }, (_, k) => JSON.stringify({ jsonrpc: '2.0', id: k, method: 'tools/list' }) + '\n').join('');
     for (const s of abusers) s.write(flood);
-    // Until the worker has dropped them all (README), or 15 s: a fix may hold them paused instead.
-    await waitFor('every abuser to be dropped', async () => (await dropped()) >= before + ABUSERS, { timeoutMs: 15_000 }).catch(() => undefined);
+    // Until the worker has stopped reading (or dropped) every abuser.
+    const paused = () => metric(stack, 'mcp_sessions_input_paused', '');
+    await waitFor('every abuser to be paused or dropped', async () => (await paused()) + (await dropped()) - before >= ABUSERS, { timeoutMs: 15_000 });
     stop = true;
     await pinging;
     process.stdout.write(`${ABUSERS} clients x ${REQUESTS} tools/list, never reading: the other session's ping waited at most ${worstMs} ms\n`);

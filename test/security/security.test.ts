@@ -62,6 +62,7 @@ describe(`security: bad input and secrets through HAProxy (${profile.name} profi
   const workerUrl = (i: number) => `http://127.0.0.1:${stack.workerHttpPort(i)}`;
   const eachWorker = <T>(f: (i: number) => Promise<T>) => Promise.all(workerNames.map((_, k) => f(k + 1)));
   const sessions = async () => (await eachWorker(async (i) => ((await (await fetch(`${workerUrl(i)}/health`)).json()) as { sessions: number }).sessions)).reduce((a, b) => a + b, 0);
+  const inputPaused = async () => (await eachWorker((i) => metric({ httpUrl: workerUrl(i) }, 'mcp_sessions_input_paused', ''))).reduce((a, b) => a + b, 0);
   const backlogDrops = async () => (await eachWorker((i) => metric({ httpUrl: workerUrl(i) }, 'mcp_refused_messages_total', 'reason="write_backlog"'))).reduce((a, b) => a + b, 0);
 
   beforeAll(async () => {
@@ -118,14 +119,17 @@ describe(`security: bad input and secrets through HAProxy (${profile.name} profi
       report.idle.opened = idle.sockets.length;
       phase('idle connections');
 
-      // Clients that never read, beside slow drips: the workers drop them at MAX_PENDING_WRITE_BYTES.
+      // Clients that never read, beside slow drips: the workers stop reading them, so memory stays bounded.
       const slow = await startSlowSenders(stack.mcpPort, profile.slowSenders, profile.slowTickMs, deadline);
       const drops = await backlogDrops();
       const backlog = new RssSampler(pids, 50);
       cleanups.push(() => backlog.stop());
       const atRest = backlog.sample();
       const readers = await startNonReaders(stack.mcpPort, profile.nonReaders, profile.nonReaderRequests);
-      await waitFor('the workers to drop the clients that do not read', async () => (await backlogDrops()) >= drops + profile.nonReaders, { timeoutMs: 30_000 }).catch(() => undefined);
+      // The workers stop reading them (SESSION_MAX_UNANSWERED, output must drain), or drop them at MAX_PENDING_WRITE_BYTES.
+      await waitFor('the workers to stop reading (or drop) the clients that do not read', async () => (await inputPaused()) + (await backlogDrops()) - drops >= profile.nonReaders, {
+        timeoutMs: 30_000,
+      }).catch(() => undefined);
       backlog.stop();
       report.backlogGrowthBytes = pids.reduce((sum, p) => sum + Math.max(0, backlog.peak.get(p)! - atRest.get(p)!), 0);
       // Each dropped client may have held MAX_PENDING_WRITE_BYTES queued plus what was being serialized; 64 MiB for the rest.

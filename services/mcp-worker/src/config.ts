@@ -33,6 +33,8 @@ export const workerEnvSchema = z.object({
   HTTP_PORT: env.port(9464),
   MAX_LINE_BYTES: env.int(1024 * 1024, 1024, 64 * 1024 * 1024),
   MAX_PENDING_WRITE_BYTES: env.int(8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  /** Requests of one TCP/stdio session worked on at once; past it the worker stops reading that session until an answer goes out. */
+  SESSION_MAX_UNANSWERED: env.int(32, 1, 10_000),
   /** Shared by TCP connections and Streamable HTTP sessions (/mcp on HTTP_PORT). */
   MAX_SESSIONS: env.int(20_000, 1, 1_000_000),
   /** An HTTP MCP session with no request in progress for this long is closed, ms (1 s to 24 h). */

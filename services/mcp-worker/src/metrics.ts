@@ -19,6 +19,7 @@ export interface WorkerMetrics {
   moodleUp: Gauge;
   ready: Gauge;
   requestsInFlight: Gauge;
+  sessionsInputPaused: Gauge;
 }
 
 /** Read at every scrape: what the worker's own state says right now. */
@@ -112,6 +113,11 @@ export function createWorkerMetrics(opts: { version: string; workerId: string; t
       collect() {
         this.set(state.ready() ? 1 : 0);
       },
+    }),
+    sessionsInputPaused: new Gauge({
+      name: 'mcp_sessions_input_paused',
+      help: 'TCP/stdio sessions whose input the worker is not reading for now: SESSION_MAX_UNANSWERED requests in progress, or answers waiting for the client to read them.',
+      registers,
     }),
     requestsInFlight: new Gauge({
       name: 'mcp_requests_in_flight',

@@ -16,6 +16,8 @@ export interface TcpServerOptions {
   sessionsOpen?: () => number;
   maxLineBytes: number;
   maxPendingWriteBytes: number;
+  /** Requests of one session worked on at once (SESSION_MAX_UNANSWERED). */
+  maxUnansweredRequests: number;
   /** PROXY protocol v2 header before the first line (PROXY_PROTOCOL); default off. */
   proxyProtocol?: 'off' | 'optional' | 'required';
 }
@@ -133,8 +135,10 @@ export class TcpServer {
     const transport = new StreamTransport(socket, socket, {
       maxLineBytes: this.opts.maxLineBytes,
       maxPendingWriteBytes: this.opts.maxPendingWriteBytes,
+      maxUnansweredRequests: this.opts.maxUnansweredRequests,
       inflight: this.deps.inflight,
       onRefused: (reason) => metrics.refusedMessages.inc({ reason }),
+      onInputPaused: (paused) => metrics.sessionsInputPaused.inc(paused ? 1 : -1),
     });
     let closedBy: 'client' | 'server' | 'error' = 'client';
     transport.onerror = (err) => {

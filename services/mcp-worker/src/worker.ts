@@ -143,6 +143,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
         sessionsOpen: handle.sessionCount,
         maxLineBytes: config.MAX_LINE_BYTES,
         maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
+        maxUnansweredRequests: config.SESSION_MAX_UNANSWERED,
         proxyProtocol: config.PROXY_PROTOCOL,
       },
       logger,
@@ -200,9 +201,11 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     const transport = new StreamTransport(process.stdin, process.stdout, {
       maxLineBytes: config.MAX_LINE_BYTES,
       maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
+      maxUnansweredRequests: config.SESSION_MAX_UNANSWERED,
       ownsOutput: false,
       inflight,
       onRefused: (reason) => metrics.refusedMessages.inc({ reason }),
+      onInputPaused: (paused) => metrics.sessionsInputPaused.inc(paused ? 1 : -1),
     });
     stdioSession = await openSession(deps, transport);
     const session = stdioSession;

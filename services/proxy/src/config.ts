@@ -46,6 +46,13 @@ export const fileSchema = z.strictObject({
   targets: z.array(targetSchema).min(1, 'at least one target is needed'),
   /** Consecutive failed checks of the active target before failing over. */
   failoverThreshold: z.number().int().min(1).max(100).default(3),
+  /**
+   * Consecutive failed checks before a worker that still accepts connections
+   * counts as down (and is put in maintenance, which cuts its sessions): one
+   * slow answer of a busy worker must not. A worker refusing connections
+   * (its process is gone) is down at its first failed check.
+   */
+  workerFall: z.number().int().min(1).max(100).default(3),
   healthCheckIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
   /** One worker's whole check (connect, initialize, ping, /ready), ms. A round lasting longer than the interval delays the next one. */
   healthCheckTimeoutMs: z.number().int().min(50).max(60_000).default(3_000),
@@ -80,6 +87,7 @@ export const proxyEnvSchema = z.object({
   PROXY_HEALTH_INTERVAL_MS: env.int(10_000, 100, 3_600_000).unwrap().optional(), // healthCheckIntervalMs
   PROXY_HEALTH_TIMEOUT_MS: env.int(3_000, 50, 60_000).unwrap().optional(), // healthCheckTimeoutMs
   PROXY_FAILOVER_THRESHOLD: env.int(3, 1, 100).unwrap().optional(), // failoverThreshold
+  PROXY_WORKER_FALL: env.int(3, 1, 100).unwrap().optional(), // workerFall
   PROXY_FAILBACK: z.enum(['auto', 'manual'], { message: 'must be auto or manual' }).optional(), // failback.policy
   LOG_LEVEL: env.logLevel().unwrap().optional(), // logging.level
   PROXY_LOG_DIR: z.string().optional(), // logging.dir
@@ -121,6 +129,7 @@ export function loadProxyConfig(source: Record<string, string | undefined>): Pro
     ...file,
     server: { host: e.PROXY_HOST ?? file.server.host, port: e.PROXY_PORT ?? file.server.port },
     failoverThreshold: e.PROXY_FAILOVER_THRESHOLD ?? file.failoverThreshold,
+    workerFall: e.PROXY_WORKER_FALL ?? file.workerFall,
     healthCheckIntervalMs: e.PROXY_HEALTH_INTERVAL_MS ?? file.healthCheckIntervalMs,
     healthCheckTimeoutMs: e.PROXY_HEALTH_TIMEOUT_MS ?? file.healthCheckTimeoutMs,
     failback: { ...file.failback, policy: e.PROXY_FAILBACK ?? file.failback.policy },

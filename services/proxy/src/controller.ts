@@ -20,6 +20,8 @@ export interface WorkerView {
   latencyMs?: number;
   lastError?: string;
   lastCheck?: string;
+  /** Consecutive failed checks (0 after a passing one). */
+  failedChecks: number;
   /** Drained by the operator: keeps its sessions, takes no new ones. */
   drained: boolean;
 }
@@ -83,7 +85,7 @@ export class Controller extends EventEmitter {
     const now = new Date().toISOString();
     for (const t of this.targets) {
       this.targetHealth.set(t.name, { healthy: false, since: now, streak: 0 });
-      for (const w of t.workers) this.workers.set(w.name, { config: w, name: w.name, target: t.name, host: w.host, mcpPort: w.mcpPort, httpPort: w.httpPort, status: 'unknown', since: now, drained: false });
+      for (const w of t.workers) this.workers.set(w.name, { config: w, name: w.name, target: t.name, host: w.host, mcpPort: w.mcpPort, httpPort: w.httpPort, status: 'unknown', since: now, failedChecks: 0, drained: false });
     }
     this.active = this.restore(now);
     this.publishActive();
@@ -152,14 +154,32 @@ export class Controller extends EventEmitter {
     w.latencyMs = r.latencyMs;
     w.lastCheck = now;
     w.lastError = r.ok ? w.lastError : r.error;
-    const status: WorkerStatus = r.ok ? 'up' : r.draining ? 'draining' : 'down';
-    if (status === w.status) return false;
+    w.failedChecks = r.ok ? 0 : w.failedChecks + 1;
+    const status = this.statusAfter(w, r);
+    if (status === w.status) {
+      if (!r.ok && !r.draining && status !== 'down') {
+        this.logger.warn('worker failed a check', { worker: w.name, target: w.target, failedChecks: w.failedChecks, downAfter: this.config.workerFall, latencyMs: r.latencyMs, error: r.error });
+      }
+      return false;
+    }
     const first = w.status === 'unknown';
     w.status = status;
     w.since = now;
     if (!r.ok || !first) this.logger[r.ok ? 'info' : 'warn'](`worker ${r.ok ? 'passes its checks again' : 'fails its checks'}`, { worker: w.name, target: w.target, latencyMs: r.latencyMs, error: r.error });
     this.publish({ type: 'worker', time: now, worker: w.name, target: w.target, status, ...(r.error ? { error: r.error } : {}) });
     return true;
+  }
+
+  /**
+   * Up on a passing check; draining when the worker says so; down when it
+   * refuses connections (its process is gone) or after `workerFall`
+   * consecutive failures. Until then it keeps its status: a worker slow to
+   * answer once, because it or the machine is busy, keeps its sessions.
+   */
+  private statusAfter(w: WorkerState, r: CheckResult): WorkerStatus {
+    if (r.ok) return 'up';
+    if (r.draining) return 'draining';
+    return r.refused || w.failedChecks >= this.config.workerFall ? 'down' : w.status;
   }
 
   private evaluateTarget(t: TargetConfig): boolean {
@@ -243,12 +263,23 @@ export class Controller extends EventEmitter {
     this.emit('changed');
   }
 
-  /** HAProxy's wanted server states: failing → maint, shutting down, drained or not active → drain, else ready. Unknown workers are left alone. */
+  /**
+   * HAProxy's wanted server states: failing → maint, shutting down, drained
+   * or not active → drain, else ready. Unknown workers are left alone. The
+   * proxy never takes out the last workers of the active target: when none
+   * of them would stay ready, the failing ones stay ready and HAProxy's own
+   * checks decide (a worker that is truly gone is DOWN there too; one the
+   * proxy cannot reach for another reason keeps serving).
+   */
   desiredServerStates(): Map<string, 'ready' | 'drain' | 'maint'> {
     const out = new Map<string, 'ready' | 'drain' | 'maint'>();
     for (const w of this.workers.values()) {
       if (w.status === 'unknown') continue;
       out.set(w.name, w.status === 'down' ? 'maint' : w.status === 'draining' || w.drained || w.target !== this.active.target ? 'drain' : 'ready');
+    }
+    const active = [...this.workers.values()].filter((w) => w.target === this.active.target);
+    if (!active.some((w) => out.get(w.name) === 'ready' || w.status === 'unknown')) {
+      for (const w of active) if (w.status === 'down' && !w.drained) out.set(w.name, 'ready');
     }
     return out;
   }

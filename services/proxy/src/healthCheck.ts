@@ -11,6 +11,8 @@ export interface CheckResult {
   error?: string;
   /** The worker says it is shutting down: it finishes its open sessions and takes no new ones. */
   draining?: boolean;
+  /** Nothing listens (connection refused): the worker's process is gone, not merely slow. */
+  refused?: boolean;
 }
 
 /** Thrown inside a check when the worker's readiness says it drains. */
@@ -49,16 +51,28 @@ export async function checkWorker(worker: WorkerConfig, healthPath: string, time
     ]);
     return { ok: true, latencyMs: Math.round(performance.now() - started) };
   } catch (err) {
-    return { ok: false, latencyMs: Math.round(performance.now() - started), error: describe(err, worker), ...(err instanceof Draining ? { draining: true } : {}) };
+    return {
+      ok: false,
+      latencyMs: Math.round(performance.now() - started),
+      error: describe(err, worker),
+      ...(err instanceof Draining ? { draining: true } : {}),
+      ...(errorCode(err) === 'ECONNREFUSED' ? { refused: true } : {}),
+    };
   } finally {
     clearTimeout(timer);
     await client.close().catch(() => undefined);
   }
 }
 
+/** The system error code of a failed connect, also when fetch wraps it (`cause`). */
+function errorCode(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  return e?.code ?? e?.cause?.code;
+}
+
 function describe(err: unknown, worker: WorkerConfig): string {
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = e?.code ?? e?.cause?.code;
+  const code = errorCode(err);
   if (code === 'ECONNREFUSED') return `connection refused (${worker.host}:${e.cause ? worker.httpPort : worker.mcpPort})`;
   if (code === 'ECONNRESET') return 'connection reset';
   return e instanceof Error ? e.message : String(err);

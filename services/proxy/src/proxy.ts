@@ -67,6 +67,7 @@ export async function startProxy(config: ProxyConfig, opts: StartOptions = {}): 
     active: controller.status().active.target,
     haproxy: config.haproxy.socket || 'not driven (no haproxy.socket)',
     failoverThreshold: config.failoverThreshold,
+    workerFall: config.workerFall,
     healthCheckIntervalMs: config.healthCheckIntervalMs,
     failback: config.failback.policy,
   });

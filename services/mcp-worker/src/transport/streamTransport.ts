@@ -3,7 +3,7 @@ import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SessionRequests } from '../mcp/inflight.js';
 import { errorResponse, parseLine, type FramingErrorResponse } from './jsonrpc.js';
-import { DRAINING_NOTIFICATION, LineDecoder, RpcCodes } from '@moodle-mcp/common';
+import { DRAINING_NOTIFICATION, LineDecoder, RpcCodes, type LineEvent } from '@moodle-mcp/common';
 
 /** How often a half-closed connection with pending answers is probed, ms. */
 const PROBE_MS = 250;
@@ -18,7 +18,14 @@ export interface StreamTransportOptions {
    * this the connection is closed so one slow reader cannot grow the heap.
    */
   maxPendingWriteBytes: number;
-  /** Called for each framing-level refusal (for logs and metrics). */
+  /**
+   * Most requests of this session being worked on at once. Past it (or while
+   * the client is not taking its answers, i.e. the output must drain) the
+   * transport stops reading the client's input until an answer goes out, so
+   * a client pipelining thousands of requests gets them handled a few at a
+   * time, fairly among sessions, instead of all in one turn of the event loop.
+   */
+  maxUnansweredRequests: number;
   /**
    * Whether closing the transport ends/destroys `output` (a socket: yes;
    * the process's stdout: no, the process exits instead). Default true.
@@ -26,6 +33,9 @@ export interface StreamTransportOptions {
   ownsOutput?: boolean;
   /** Told of each request received (begin) and answered, cancelled or abandoned (end). */
   inflight?: { begin(): void; end(n?: number): void };
+  /** Told when the transport stops (true) and starts again (false) reading the input; false also when a paused session closes. */
+  onInputPaused?: (paused: boolean) => void;
+  /** Called for each framing-level refusal (for logs and metrics). */
   onRefused?: (reason: 'parse_error' | 'invalid_request' | 'invalid_utf8' | 'line_too_long' | 'write_backlog') => void;
 }
 
@@ -56,6 +66,9 @@ export class StreamTransport implements Transport {
   private probe?: NodeJS.Timeout;
   /** Requests handed to the session and not yet answered. */
   private readonly requests: SessionRequests;
+  /** Decoded input not yet handled because the session was busy (at most one read chunk's worth: input is paused meanwhile). */
+  private backlog: LineEvent[] = [];
+  private paused = false;
 
   constructor(
     private readonly input: Readable,
@@ -73,6 +86,7 @@ export class StreamTransport implements Transport {
     this.input.on('error', this.onstreamerror);
     this.input.on('end', this.oninputend);
     this.input.on('close', this.onend);
+    this.output.on('drain', this.pump);
     if (!this.sameStream) this.output.on('error', this.onstreamerror);
   }
 
@@ -109,49 +123,79 @@ export class StreamTransport implements Transport {
       return;
     }
     this.output.write(JSON.stringify(message) + '\n');
-    if (this.requests.sent(message)) this.closeIfDone();
+    if (this.requests.sent(message)) {
+      this.closeIfDone();
+      if (this.paused || this.backlog.length) queueMicrotask(this.pump);
+    }
+  }
+
+  /** Too busy to take another request: enough unanswered, or answers waiting for the client to read them. */
+  private get busy(): boolean {
+    return this.requests.size >= this.opts.maxUnansweredRequests || this.output.writableNeedDrain;
   }
 
   private readonly ondata = (chunk: Buffer | string): void => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    for (const event of this.decoder.push(bytes)) {
-      if (this.closed) return;
-      switch (event.type) {
-        case 'line': {
-          const parsed = parseLine(event.text);
-          if (!parsed.ok) {
-            this.opts.onRefused?.(parsed.response.error.code === ErrorCode.ParseError ? 'parse_error' : 'invalid_request');
-            this.write(parsed.response);
-            break;
-          }
-          const refusal = this.gate?.(parsed.message);
-          if (refusal) {
-            this.opts.onRefused?.('invalid_request');
-            this.write(refusal);
-            break;
-          }
-          if (this.draining && 'method' in parsed.message && 'id' in parsed.message) {
-            // Not processed, and said so: the client (mcp-connect) may send it again elsewhere, even a write.
-            this.write(errorResponse(parsed.message.id, RpcCodes.NOT_PROCESSED, 'This worker is shutting down and did not process the request: reconnect and send it again'));
-            this.closeIfDone();
-            break;
-          }
-          if (this.requests.received(parsed.message)) this.closeIfDone();
-          this.onmessage?.(parsed.message);
-          break;
-        }
-        case 'invalid_utf8':
-          this.opts.onRefused?.('invalid_utf8');
-          this.write(errorResponse(null, ErrorCode.ParseError, `Parse error: the line (${event.bytes} bytes) is not valid UTF-8`));
-          break;
-        case 'overflow':
-          this.opts.onRefused?.('line_too_long');
-          this.write(errorResponse(null, ErrorCode.InvalidRequest, `Line too long: messages are limited to ${event.limit} bytes; closing the connection`));
-          void this.close();
-          return;
-      }
+    const events = this.decoder.push(bytes);
+    this.backlog = this.backlog.length ? this.backlog.concat(events) : events;
+    this.pump();
+  };
+
+  /** Handles the backlog while the session is not busy; pauses the input when it is, resumes it when the backlog is empty. */
+  private readonly pump = (): void => {
+    let handled = 0;
+    while (handled < this.backlog.length && !this.closed && !this.busy) this.handle(this.backlog[handled++]);
+    this.backlog = handled === this.backlog.length ? [] : this.backlog.slice(handled);
+    if (this.closed) return;
+    const hold = this.backlog.length > 0;
+    if (hold && !this.paused) {
+      this.paused = true;
+      this.input.pause();
+      this.opts.onInputPaused?.(true);
+    } else if (!hold && this.paused) {
+      this.paused = false;
+      this.input.resume();
+      this.opts.onInputPaused?.(false);
+      if (this.inputEnded) this.closeIfDone();
     }
   };
+
+  private handle(event: LineEvent): void {
+    switch (event.type) {
+      case 'line': {
+        const parsed = parseLine(event.text);
+        if (!parsed.ok) {
+          this.opts.onRefused?.(parsed.response.error.code === ErrorCode.ParseError ? 'parse_error' : 'invalid_request');
+          this.write(parsed.response);
+          break;
+        }
+        const refusal = this.gate?.(parsed.message);
+        if (refusal) {
+          this.opts.onRefused?.('invalid_request');
+          this.write(refusal);
+          break;
+        }
+        if (this.draining && 'method' in parsed.message && 'id' in parsed.message) {
+          // Not processed, and said so: the client (mcp-connect) may send it again elsewhere, even a write.
+          this.write(errorResponse(parsed.message.id, RpcCodes.NOT_PROCESSED, 'This worker is shutting down and did not process the request: reconnect and send it again'));
+          this.closeIfDone();
+          break;
+        }
+        if (this.requests.received(parsed.message)) this.closeIfDone();
+        this.onmessage?.(parsed.message);
+        break;
+      }
+      case 'invalid_utf8':
+        this.opts.onRefused?.('invalid_utf8');
+        this.write(errorResponse(null, ErrorCode.ParseError, `Parse error: the line (${event.bytes} bytes) is not valid UTF-8`));
+        break;
+      case 'overflow':
+        this.opts.onRefused?.('line_too_long');
+        this.write(errorResponse(null, ErrorCode.InvalidRequest, `Line too long: messages are limited to ${event.limit} bytes; closing the connection`));
+        void this.close();
+        return;
+    }
+  }
 
   private readonly onstreamerror = (err: Error): void => {
     // ECONNRESET and EPIPE are a client going away, not a fault of ours.
@@ -177,7 +221,7 @@ export class StreamTransport implements Transport {
    * did not is closed once it has been quiet for DRAIN_QUIET_MS.
    */
   private closeIfDone(): void {
-    if (this.requests.size !== 0) return;
+    if (this.requests.size !== 0 || this.backlog.length) return;
     if (this.inputEnded) {
       void this.close();
       return;
@@ -199,7 +243,7 @@ export class StreamTransport implements Transport {
    */
   private readonly oninputend = (): void => {
     this.inputEnded = true;
-    if (this.requests.size === 0) {
+    if (this.requests.size === 0 && !this.backlog.length) {
       void this.close();
       return;
     }
@@ -232,6 +276,12 @@ export class StreamTransport implements Transport {
     this.input.off('error', this.onstreamerror);
     this.input.off('end', this.oninputend);
     this.input.off('close', this.onend);
+    this.output.off('drain', this.pump);
+    this.backlog = [];
+    if (this.paused) {
+      this.paused = false;
+      this.opts.onInputPaused?.(false);
+    }
     if (!this.sameStream) this.output.off('error', this.onstreamerror);
     this.onclose?.();
   }
