@@ -22,6 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeEntry, decodeNotice, encodeNotice, type Entry, type FillNotice } from './entry.js';
 import type { CallKeys } from './keys.js';
+import type { Redis } from 'ioredis';
 import type { RedisLink } from './redis-link.js';
 
 /** Atomically reads the entry and both generations, creating a missing generation (random value). */
@@ -99,22 +100,37 @@ export interface RedisFillsOptions {
   genTtlMs: number;
 }
 
+/**
+ * Generation values for keys a lookup finds missing: unique without drawing
+ * random bytes for every lookup (most find their generations present) — a
+ * random prefix per process, then a counter.
+ */
+const GEN_PREFIX = randomBytes(6).toString('base64url');
+let genCounter = 0;
 function newGen(): string {
-  return randomBytes(6).toString('base64url');
+  return GEN_PREFIX + (genCounter++).toString(36);
 }
 
 export class RedisFills {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly listening = new Set<string>();
+  private readonly scripts: Record<'lookup' | 'complete' | 'release' | 'renew', (redis: Redis, ...args: (string | number)[]) => Promise<unknown>>;
 
   constructor(
     private readonly link: RedisLink,
     private readonly opts: RedisFillsOptions,
-  ) {}
+  ) {
+    this.scripts = {
+      lookup: link.defineScript('mcpCacheLookup', 3, LOOKUP),
+      complete: link.defineScript('mcpCacheComplete', 4, COMPLETE),
+      release: link.defineScript('mcpCacheRelease', 1, RELEASE),
+      renew: link.defineScript('mcpCacheRenew', 1, RENEW),
+    };
+  }
 
   /** Reads the entry and its generations; undefined when Redis is not usable. */
   async lookup(keys: CallKeys): Promise<Lookup | undefined> {
-    const reply = await this.link.attempt('lookup', (r) => r.eval(LOOKUP, 3, keys.entry, keys.fnGen, keys.paramsGen, newGen(), newGen(), this.opts.genTtlMs));
+    const reply = await this.link.attempt('lookup', (r) => this.scripts.lookup(r, keys.entry, keys.fnGen, keys.paramsGen, newGen(), newGen(), this.opts.genTtlMs));
     if (!Array.isArray(reply)) return undefined;
     const [raw, g1, g2] = reply as [string | null, string, string];
     return { entry: decodeEntry(raw), gens: `${g1}.${g2}` };
@@ -187,9 +203,8 @@ export class RedisFills {
     const ok = encodeNotice({ lock: lockKey, status: 'ok' });
     const unstored = encodeNotice({ lock: lockKey, status: 'unstored' });
     const reply = await this.link.attempt('store', (r) =>
-      r.eval(
-        COMPLETE,
-        4,
+      this.scripts.complete(
+        r,
         keys.entry,
         keys.fnGen,
         keys.paramsGen,
@@ -211,13 +226,13 @@ export class RedisFills {
   /** Ends a failed fill: releases the lock and passes `notice` to the waiters. */
   async release(channel: string, lock: LockHandle, notice: FillNotice): Promise<void> {
     lock.stop();
-    await this.link.attempt('release', (r) => r.eval(RELEASE, 1, lock.key, lock.owner, channel, encodeNotice(notice)));
+    await this.link.attempt('release', (r) => this.scripts.release(r, lock.key, lock.owner, channel, encodeNotice(notice)));
   }
 
   private startRenewing(key: string, owner: string): LockHandle {
     const timer = setInterval(
       () => {
-        void this.link.attempt('lock', (r) => r.eval(RENEW, 1, key, owner, this.opts.lockTtlMs));
+        void this.link.attempt('lock', (r) => this.scripts.renew(r, key, owner, this.opts.lockTtlMs));
       },
       Math.max(10, Math.floor(this.opts.lockTtlMs / 3)),
     );

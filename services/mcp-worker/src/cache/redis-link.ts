@@ -71,12 +71,15 @@ export class RedisLink {
       connectTimeout: Math.max(1000, 8 * opts.commandTimeoutMs),
       disconnectTimeout: this.disconnectTimeoutMs,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
+      // Commands issued in the same turn of the event loop (concurrent lookups
+      // of many sessions) go out in one write and come back in one read.
+      enableAutoPipelining: true,
     });
     this.client.on('ready', () => this.markUp());
     this.client.on('error', (err: Error) => this.markDown('connection', err.message));
     this.client.on('close', () => this.markDown('connection', 'connection closed'));
 
-    this.subscriber = this.client.duplicate({ connectionName: 'mcp-worker-cache-sub', autoResubscribe: false });
+    this.subscriber = this.client.duplicate({ connectionName: 'mcp-worker-cache-sub', autoResubscribe: false, enableAutoPipelining: false });
     this.subscriber.on('error', (err: Error) => opts.logger.debug('cache notice connection error', { error: err.message }));
     this.subscriber.on('ready', () => {
       for (const channel of this.handlers.keys()) this.subscribeOn(channel);
@@ -118,6 +121,16 @@ export class RedisLink {
       this.markDown(op, message, false);
       return undefined;
     }
+  }
+
+  /**
+   * A Lua script run by its SHA1 (EVALSHA): its text crosses the network
+   * once, not with every call; ioredis sends it again when Redis answers
+   * NOSCRIPT (after a restart or SCRIPT FLUSH). For use inside `attempt`.
+   */
+  defineScript(name: string, numberOfKeys: number, lua: string): (redis: Redis, ...args: (string | number)[]) => Promise<unknown> {
+    this.client.defineCommand(name, { numberOfKeys, lua });
+    return (redis, ...args) => (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[name]!(...args);
   }
 
   /** Delivers every message on `channel` to `handler` (one handler per channel). */
