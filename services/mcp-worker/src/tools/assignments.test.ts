@@ -1,5 +1,4 @@
-import { SEED, startSim, type SimHandle } from '@moodle-mcp/moodle-sim';
-import { MoodleClient } from '../moodle/client.js';
+import { SEED } from '@moodle-mcp/moodle-sim';
 import type { MoodleApi, MoodleCallOptions } from '../moodle/types.js';
 import { getAssignments } from './assignments.js';
 import { ToolInputError } from './errors.js';
@@ -7,20 +6,10 @@ import { provideAssignmentFeedback } from './feedback.js';
 import { getGrades } from './grades.js';
 import { invokeTool } from './invoke.js';
 import { getSubmissions } from './submissions.js';
-import type { ToolContext } from './types.js';
+import { useSimMoodle } from './simMoodle.js';
 
-let sim: SimHandle;
-let moodle: MoodleClient;
-const ctx = (defaultCourseId?: number, api: MoodleApi = moodle): ToolContext => ({ moodle: api, signal: new AbortController().signal, defaultCourseId });
-
-beforeAll(async () => {
-  sim = await startSim({ port: 0 });
-  moodle = new MoodleClient({ baseUrl: sim.url, token: sim.token, retries: 0 });
-});
-afterAll(async () => {
-  moodle.close();
-  await sim.stop();
-});
+const t = useSimMoodle();
+const { ctx } = t;
 
 describe('get_assignments', () => {
   it('lists the assignments of a course with ISO dates and maximum points', async () => {
@@ -114,7 +103,7 @@ describe('provide_assignment_feedback', () => {
     const recording: MoodleApi = {
       call: (wsfunction, params, opts) => {
         calls.push({ wsfunction, opts });
-        return moodle.call(wsfunction, params, opts);
+        return t.moodle.call(wsfunction, params, opts);
       },
     };
     await invokeTool(provideAssignmentFeedback, { assignmentId: SEED.assignmentId, userId: SEED.lateStudentId, grade: 60 }, ctx(undefined, recording));
@@ -137,8 +126,8 @@ describe('provide_assignment_feedback', () => {
   });
 
   it('refuses a negative grade before calling Moodle', async () => {
-    const before = sim.stats();
+    const before = t.sim.stats();
     await expect(invokeTool(provideAssignmentFeedback, { assignmentId: SEED.assignmentId, userId: SEED.studentId, grade: -1 }, ctx())).rejects.toThrow();
-    expect(sim.stats()).toEqual(before);
+    expect(t.sim.stats()).toEqual(before);
   });
 });

@@ -1,30 +1,19 @@
-import { SEED, startSim, type SimHandle } from '@moodle-mcp/moodle-sim';
-import { MoodleClient } from '../moodle/client.js';
+import { SEED } from '@moodle-mcp/moodle-sim';
 import { getCourseContents } from './contents.js';
 import { getCourses, searchCourses } from './courses.js';
 import { ToolInputError } from './errors.js';
 import { invokeTool } from './invoke.js';
 import { getSiteInfo } from './site.js';
-import type { ToolContext } from './types.js';
+import { useSimMoodle } from './simMoodle.js';
 
-let sim: SimHandle;
-let moodle: MoodleClient;
-const ctx = (defaultCourseId?: number): ToolContext => ({ moodle, signal: new AbortController().signal, defaultCourseId });
-
-beforeAll(async () => {
-  sim = await startSim({ port: 0 });
-  moodle = new MoodleClient({ baseUrl: sim.url, token: sim.token, retries: 0 });
-});
-afterAll(async () => {
-  moodle.close();
-  await sim.stop();
-});
+const t = useSimMoodle();
+const { ctx } = t;
 
 describe('get_site_info', () => {
   it('names the site, the acting account and the enabled functions', async () => {
     const { structured, text } = await invokeTool(getSiteInfo, {}, ctx());
     expect(structured.siteName).toContain('Riverside Academy');
-    expect(structured.siteUrl).toBe(sim.url);
+    expect(structured.siteUrl).toBe(t.sim.url);
     expect(structured.user.id).toBe(SEED.teacherId);
     expect(structured.functions).toEqual(expect.arrayContaining(['mod_assign_save_grade', 'core_course_get_courses']));
     expect(text).toContain(`user id ${SEED.teacherId}`);

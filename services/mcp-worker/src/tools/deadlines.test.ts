@@ -1,22 +1,11 @@
-import { SEED, startSim, type SimHandle } from '@moodle-mcp/moodle-sim';
-import { MoodleClient } from '../moodle/client.js';
+import { SEED } from '@moodle-mcp/moodle-sim';
 import { getUpcomingDeadlines } from './deadlines.js';
 import { invokeTool } from './invoke.js';
-import type { ToolContext } from './types.js';
+import { useSimMoodle } from './simMoodle.js';
 
-let sim: SimHandle;
-let moodle: MoodleClient;
-const ctx = (): ToolContext => ({ moodle, signal: new AbortController().signal });
+const t = useSimMoodle();
+const { ctx } = t;
 const DAY_MS = 86_400_000;
-
-beforeAll(async () => {
-  sim = await startSim({ port: 0 });
-  moodle = new MoodleClient({ baseUrl: sim.url, token: sim.token, retries: 0 });
-});
-afterAll(async () => {
-  moodle.close();
-  await sim.stop();
-});
 
 describe('get_upcoming_deadlines', () => {
   it('lists the dated to-dos of the next two weeks, soonest first, inside the window', async () => {

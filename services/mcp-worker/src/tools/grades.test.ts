@@ -1,22 +1,11 @@
-import { SEED, startSim, type SimHandle } from '@moodle-mcp/moodle-sim';
-import { MoodleClient } from '../moodle/client.js';
+import { SEED } from '@moodle-mcp/moodle-sim';
 import { ToolInputError } from './errors.js';
 import { getGrades } from './grades.js';
 import { invokeTool } from './invoke.js';
-import type { ToolContext } from './types.js';
+import { useSimMoodle } from './simMoodle.js';
 
-let sim: SimHandle;
-let moodle: MoodleClient;
-const ctx = (defaultCourseId?: number): ToolContext => ({ moodle, signal: new AbortController().signal, defaultCourseId });
-
-beforeAll(async () => {
-  sim = await startSim({ port: 0 });
-  moodle = new MoodleClient({ baseUrl: sim.url, token: sim.token, retries: 0 });
-});
-afterAll(async () => {
-  moodle.close();
-  await sim.stop();
-});
+const t = useSimMoodle();
+const { ctx } = t;
 
 describe('get_grades', () => {
   it("returns one student's grade items with grade, maximum, feedback as text and the course total", async () => {
