@@ -10,7 +10,7 @@ help: ## list the targets
 # Settings come from the environment and .env (see .env.example); the run
 # directory is RUN_DIR (run/local). `make status` and `make client-config`
 # below serve both ways of running.
-.PHONY: local-scale local-restart-worker local-restart-proxy status client-config mcpctl switch drain enable local-observability dashboard-picture
+.PHONY: local-scale local-restart-worker local-restart-proxy local-reload-haproxy status client-config mcpctl switch drain enable local-observability dashboard-picture
 
 local: ## start the stack natively in the background: HAProxy, Redis, WORKERS=3 workers (demo Moodle unless MOODLE_URL is set)
 	@bash scripts/local.sh up
@@ -40,6 +40,9 @@ local-restart-worker: ## native stack: restart worker-I gracefully (I=2)
 
 local-restart-proxy: ## native stack: restart the proxy service (the active target survives)
 	@bash scripts/local.sh restart-proxy
+
+local-reload-haproxy: ## native stack: HAProxy on the changed haproxy.cfg (checked first); open sessions are kept
+	@bash scripts/local.sh reload-haproxy
 
 # --- The proxy's CLI (services/proxy, mcpctl). PROXY_URL defaults to the native
 # stack's proxy; the admin token is read from PROXY_ADMIN_TOKEN, else run/local/proxy.token.
@@ -122,3 +125,7 @@ scale: ## set the number of mcp-worker replicas of the running compose stack (N=
 
 compose-config: ## validate docker-compose.yml (no engine needed; uses .env, else .env.example)
 	@bash scripts/compose.sh config
+
+.PHONY: compose-test
+compose-test: ## docker-compose.yml for real under Podman (root, no Docker or registry needed): build, up, MCP over ncat, scale, kill, down -v
+	@bash scripts/compose-test.sh

@@ -68,6 +68,7 @@ load_settings() {
   WORKER_MAX_RESTARTS=${WORKER_MAX_RESTARTS:-5}
   WORKER_RESTART_WINDOW=${WORKER_RESTART_WINDOW:-60}
   HAPROXY_SOCKET=$RUN_DIR/haproxy.sock
+  HAPROXY_STATE_FILE=$RUN_DIR/haproxy.state
   # The proxy service (control plane, API, UI on PROXY_BIND:PROXY_PORT).
   PROXY=${PROXY:-1}
   PROXY_BIND=${PROXY_BIND:-127.0.0.1}
@@ -194,12 +195,13 @@ hx() {
 }
 
 # hx_servers: "name status check_status scur stot addr" per server of backend
-# `workers`; a status with spaces ("UP 1/2": up, one failed check from DOWN,
-# or not checked yet) has them replaced by "_".
+# `workers` in use (unused slots, on port 1, are left out: haproxy.cfg); a
+# status with spaces ("UP 1/2": up, one failed check from DOWN, or not checked
+# yet) has them replaced by "_".
 hx_servers() {
   hx "show stat -1 4 -1" | awk -F, '
     NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) col[$i] = i; next }
-    $1 == "workers" { st = $col["status"]; gsub(/ /, "_", st); print $col["svname"], st, ($col["check_status"] == "" ? "-" : $col["check_status"]), $col["scur"], $col["stot"], $col["addr"] }'
+    $1 == "workers" && $col["addr"] !~ /:1$/ { st = $col["status"]; gsub(/ /, "_", st); print $col["svname"], st, ($col["check_status"] == "" ? "-" : $col["check_status"]), $col["scur"], $col["stot"], $col["addr"] }'
 }
 
 # http_get PORT PATH: the raw HTTP response of 127.0.0.1:PORT (empty on failure).

@@ -5,12 +5,13 @@
 #   scripts/local.sh up                 start everything, return once every worker is UP in HAProxy
 #   scripts/local.sh down               stop everything `up` started (nothing is left behind)
 #   scripts/local.sh status             processes, HAProxy's view of each worker, sessions
-#   scripts/local.sh scale N            run N workers (adds/removes HAProxy servers; no config edit, no reload)
+#   scripts/local.sh scale N            run N workers (fills/empties HAProxy server slots; no config edit, no reload)
 #   scripts/local.sh restart-worker I   restart worker-I gracefully (also clears a given-up worker)
 #   scripts/local.sh restart-proxy      restart the proxy service (it reads its lock file back)
 #   scripts/local.sh restart-redis      restart Redis (the workers reconnect by themselves; data is gone)
 #   scripts/local.sh client-config      the MCP client configuration for this host, per OS
 #   scripts/local.sh check-config       `haproxy -c` on haproxy/haproxy.cfg with the runner's environment
+#   scripts/local.sh reload-haproxy     start a new HAProxy on the (changed) config; open sessions stay on the old one
 #   scripts/local.sh logs [SERVICE]     follow RUN_DIR/logs/SERVICE.log (mcp-worker: every worker; none: all)
 #   scripts/local.sh running            exit 0 when the native stack runs in RUN_DIR (for make logs)
 #
@@ -19,8 +20,8 @@
 # workers worker-1..N on 127.0.0.1 (MCP on WORKER_MCP_BASE_PORT+i, HTTP on
 # WORKER_HTTP_BASE_PORT+i), moodle-sim when MOODLE_URL is not set (demo), and
 # a supervisor that restarts a worker that dies (at most WORKER_MAX_RESTARTS
-# times per WORKER_RESTART_WINDOW seconds) and adds each ready worker to
-# HAProxy through its runtime API. Pid files, logs, the runtime API socket and
+# times per WORKER_RESTART_WINDOW seconds) and puts each ready worker into its
+# HAProxy server slot through the runtime API. Pid files, logs, the runtime API socket and
 # the generated secrets (mode 600) live under RUN_DIR (default run/local).
 set -euo pipefail
 # shellcheck source=scripts/local-lib.sh
@@ -46,7 +47,7 @@ with_haproxy_env() {
     HAPROXY_BIND=$HAPROXY_BIND MCP_PORT=$MCP_PORT STATS_PORT=$STATS_PORT STATS_USER=$STATS_USER \
     STATS_PASSWORD=$(stats_password) HAPROXY_ALLOWLIST=$HAPROXY_ALLOWLIST HAPROXY_SOCKET=$HAPROXY_SOCKET \
     HAPROXY_CHECK_INTER=$HAPROXY_CHECK_INTER HAPROXY_CHECK_FASTINTER=$HAPROXY_CHECK_FASTINTER \
-    WORKER_DISCOVERY=runtime "$@"
+    WORKER_DISCOVERY=runtime WORKER_SLOTS=$MAX_WORKERS HAPROXY_STATE_FILE=$HAPROXY_STATE_FILE "$@"
 }
 
 check_config() {
@@ -57,18 +58,6 @@ check_config() {
     return 1
   fi
   say "haproxy -c: $CFG is valid"
-}
-
-# The options of a worker's HAProxy server: the `default-server` line of the
-# backend in haproxy.cfg, expanded like HAProxy expands it. Servers added
-# through the runtime API do not inherit default-server in HAProxy 2.6, and
-# reading the line keeps one place for the check settings.
-server_options() {
-  local line
-  line=$(sed -n 's/^[[:space:]]*default-server[[:space:]]\{1,\}//p' "$CFG" | head -n 1)
-  [ -n "$line" ] || die "no default-server line in $CFG"
-  eval "set -- $line"
-  echo "$*"
 }
 
 # --- the supervisor ---------------------------------------------------------
@@ -87,17 +76,25 @@ start_worker() {
   slog info "started $name (pid $(cat "$RUN_DIR/$name.pid"), MCP 127.0.0.1:$(worker_mcp_port "$i"), HTTP 127.0.0.1:$(worker_http_port "$i"))"
 }
 
-# Adds worker-I to backend `workers`; it is UP at once (it answered /ready).
+# Puts worker-I into its slot of backend `workers` (haproxy.cfg: unused slots
+# sit at 127.0.0.1:1 in maintenance) and enables it; it is UP at once (it
+# answered /ready). The slot's settings (checks, PROXY header) are the
+# backend's default-server.
 register_worker() {
   local i=$1 name=worker-$1 answer
-  answer=$(hx "add server workers/$name 127.0.0.1:$(worker_mcp_port "$i") check port $(worker_http_port "$i") $(server_options)") || true
-  if [[ $answer != *"New server registered"* ]]; then
-    slog warn "HAProxy refused to add $name: ${answer//$'\n'/ }"
+  answer=$(hx "set server workers/$name addr 127.0.0.1 port $(worker_mcp_port "$i")") || true
+  if [[ $answer != *"port changed"* && $answer != *"no need to change"* ]]; then
+    slog warn "HAProxy refused to set the address of $name (slots: worker-1..worker-$MAX_WORKERS): ${answer//$'\n'/ }"
     return 0
   fi
-  hx "enable health workers/$name" >/dev/null
-  hx "enable server workers/$name" >/dev/null
+  hx "set server workers/$name check-port $(worker_http_port "$i");set server workers/$name state ready" >/dev/null
   slog info "added $name to HAProxy backend workers"
+}
+
+# release_slot NAME: takes NAME out of HAProxy for good: maintenance, its
+# sessions cut, and the slot back to unused (port 1, as in haproxy.cfg).
+release_slot() {
+  hx "set server workers/$1 state maint;shutdown sessions server workers/$1;set server workers/$1 addr 127.0.0.1 port 1;set server workers/$1 check-port 1" >/dev/null || true
 }
 
 # restart_allowed NAME: true while NAME restarted fewer than WORKER_MAX_RESTARTS
@@ -197,6 +194,65 @@ restart_proxy() {
   [ "$PROXY" = 1 ] || die "this stack runs without the proxy (PROXY=0)"
   stop_stage 10 proxy
   start_proxy
+}
+
+# --- reload-haproxy -----------------------------------------------------------
+
+# replaced_haproxies: the names (haproxy-old-PID) of HAProxy processes a reload
+# replaced that still finish their sessions; the records of those that ended are dropped.
+replaced_haproxies() {
+  local f name
+  for f in "$RUN_DIR"/haproxy-old-*.pid; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .pid)
+    if pid_alive "$name"; then echo "$name"; else forget "$name"; fi
+  done
+}
+
+# rename_record FROM TO: the process recorded as FROM is recorded as TO.
+rename_record() { mv "$RUN_DIR/$1.pid" "$RUN_DIR/$2.pid" && mv "$RUN_DIR/$1.start" "$RUN_DIR/$2.start"; }
+
+# hx_pid: the pid of the HAProxy process that answers on the runtime API socket.
+hx_pid() { hx "show info" 2>/dev/null | sed -n 's/^Pid: //p'; }
+
+# A new HAProxy on the config as it is now (haproxy.cfg and the environment:
+# variables the runner does not pin, such as HAPROXY_MAXCONN, are read
+# afresh), seamless for clients: it takes the listening sockets over from the
+# old process (-x, through the runtime API's expose-fd) so no connection is
+# refused, starts every server where the old one had it (the server-state
+# file), then tells the old one to stop (-sf): that one stops accepting and
+# exits once its open sessions have ended. Under the lock, so the supervisor
+# changes no server between the dump and the new process.
+reload_locked() {
+  local old new old_conns state_tmp=$HAPROXY_STATE_FILE.tmp deadline=$((SECONDS + READY_TIMEOUT))
+  old=$(cat "$RUN_DIR/haproxy.pid")
+  [ "$(hx_pid)" = "$old" ] || die "HAProxy (pid $old) does not answer on $HAPROXY_SOCKET; not reloaded"
+  old_conns=$(hx "show info" | sed -n 's/^CurrConns: //p')
+  # Format version 1 ("1" on the first line) is what HAProxy 2.6 reads back.
+  if ! hx "show servers state workers" >"$state_tmp" || [ "$(head -n 1 "$state_tmp")" != 1 ]; then
+    rm -f "$state_tmp"
+    die "could not read the server states from HAProxy (show servers state workers on $HAPROXY_SOCKET); not reloaded"
+  fi
+  mv "$state_tmp" "$HAPROXY_STATE_FILE"
+  rename_record haproxy "haproxy-old-$old"
+  with_haproxy_env start haproxy "$HAPROXY_BIN" -db -f "$CFG" -x "$HAPROXY_SOCKET" -sf "$old"
+  new=$(cat "$RUN_DIR/haproxy.pid")
+  until [ "$(hx_pid)" = "$new" ]; do
+    if ! pid_alive haproxy || [ $SECONDS -ge $deadline ]; then
+      pid_alive haproxy && stop_pids 5 "$new"
+      rename_record "haproxy-old-$old" haproxy
+      tail_log haproxy
+      die "the new HAProxy (pid $new) did not take over the runtime API within ${READY_TIMEOUT}s; $(pid_alive haproxy && echo "the old one (pid $old) still serves" || echo "the old one (pid $old) is gone too: make local-down, then make local")"
+    fi
+    sleep 0.1
+  done
+  say "HAProxy reloaded: pid $new takes new connections; pid $old finishes its ${old_conns:-?} open connections, then exits (make local-down stops it too)"
+}
+
+reload_haproxy() {
+  pid_alive haproxy || die "the native stack is not running in $RUN_DIR (start it with: make local)"
+  check_config || die "HAProxy not reloaded: the running one (pid $(cat "$RUN_DIR/haproxy.pid")) is unchanged"
+  with_lock reload_locked
 }
 
 # --- up ---------------------------------------------------------------------
@@ -316,6 +372,7 @@ up() {
   # The first TLS run makes a CA and a server certificate (make certs; kept in CERT_DIR).
   [ "$TLS" = 1 ] && { CERT_DIR=$CERT_DIR VIP=$(vip) bash "$ROOT/scripts/certs.sh" ensure || fail "could not make the TLS certificates"; }
   check_config || fail "HAProxy not started"
+  printf '1\n' >"$HAPROXY_STATE_FILE" # no server state yet (version line only: HAProxy reads it without a warning)
   with_haproxy_env start haproxy "$HAPROXY_BIN" -db -f "$CFG"
   wait_until haproxy "runtime API answers on $HAPROXY_SOCKET" haproxy_answers
 
@@ -378,14 +435,15 @@ down() {
   for f in "$RUN_DIR"/worker-*.pid "$RUN_DIR"/mcp-worker-*.pid; do workers+=("$(basename "$f" .pid)"); done
   # Workers drain first (in-flight calls finish, then sessions close), then the rest.
   [ ${#workers[@]} -gt 0 ] && stop_stage $(( ${DRAIN_TIMEOUT_MS:-10000} / 1000 + 5 )) "${workers[@]}"
-  stop_stage 5 haproxy
+  # With any HAProxy replaced by a reload and still finishing sessions.
+  stop_stage 5 haproxy $(replaced_haproxies)
   stop_stage 10 redis moodle-sim
   names=()
   for f in "$RUN_DIR"/*.pid; do names+=("$(basename "$f" .pid)"); done
   [ ${#names[@]} -gt 0 ] && stop_stage 10 "${names[@]}"
   rm -f "$RUN_DIR"/*.failed "$RUN_DIR"/*.restarts "$RUN_DIR/workers.desired" "$RUN_DIR/stack.env" "$HAPROXY_SOCKET" \
     "$RUN_DIR/redis.conf" "$RUN_DIR/redis.password" "$RUN_DIR/stats.password" \
-    "$RUN_DIR/proxy.token" "$RUN_DIR/proxy.json"
+    "$RUN_DIR/proxy.token" "$RUN_DIR/proxy.json" "$HAPROXY_STATE_FILE"
   rm -rf "$RUN_DIR/redis"
   forget_prometheus_config
   rm -f "$RUN_DIR/stopping"
@@ -426,17 +484,12 @@ scale() {
     hx "disable server workers/$name" >/dev/null || true
     say "removing $name (pid $pid)"
     stop_pids $(( ${DRAIN_TIMEOUT_MS:-10000} / 1000 + 5 )) "$pid"
-    hx "shutdown sessions server workers/$name" >/dev/null || true
-    hx "del server workers/$name" >/dev/null || true
+    release_slot "$name"
   done <<<"$removed"
-  # Slots above N that HAProxy still lists (e.g. a worker that had been given up on).
+  # Slots above N still in use (e.g. a worker that had been given up on).
   for name in $(hx_servers | awk '{print $1}'); do
     i=${name#worker-}
-    if [[ $i =~ ^[0-9]+$ ]] && [ "$i" -gt "$n" ]; then
-      hx "disable server workers/$name" >/dev/null || true
-      hx "shutdown sessions server workers/$name" >/dev/null || true
-      hx "del server workers/$name" >/dev/null || true
-    fi
+    if [[ $i =~ ^[0-9]+$ ]] && [ "$i" -gt "$n" ]; then release_slot "$name"; fi
   done
   sed -i "s/^WORKERS=.*/WORKERS=$n/" "$RUN_DIR/stack.env"
   write_worker_targets
@@ -467,15 +520,16 @@ status() {
   local f name any=0 i n servers body
   for f in "$RUN_DIR"/*.pid; do any=1; done
   if [ $any -eq 0 ]; then say "the native stack is not running (RUN_DIR $RUN_DIR)"; return 0; fi
+  replaced_haproxies >/dev/null
   echo "Native stack in $RUN_DIR — VIP $(vip):$MCP_PORT$([ "$TLS" = 1 ] && echo ", TLS :$TLS_PORT (client certificates: $HAPROXY_TLS_VERIFY)"), stats :$STATS_PORT"
   echo
-  printf '  %-12s %-8s %s\n' PROCESS PID STATE
+  printf '  %-16s %-8s %s\n' PROCESS PID STATE
   for f in "$RUN_DIR"/*.pid; do
     name=$(basename "$f" .pid)
-    if pid_alive "$name"; then printf '  %-12s %-8s %s\n' "$name" "$(cat "$f")" running
-    else printf '  %-12s %-8s %s\n' "$name" "$(cat "$f")" "NOT RUNNING"; fi
+    if pid_alive "$name"; then printf '  %-16s %-8s %s\n' "$name" "$(cat "$f")" running
+    else printf '  %-16s %-8s %s\n' "$name" "$(cat "$f")" "NOT RUNNING"; fi
   done
-  for f in "$RUN_DIR"/*.failed; do printf '  %-12s %-8s %s\n' "$(basename "$f" .failed)" - "GIVEN UP (restart-worker)"; done
+  for f in "$RUN_DIR"/*.failed; do printf '  %-16s %-8s %s\n' "$(basename "$f" .failed)" - "GIVEN UP (restart-worker)"; done
   echo
   if servers=$(hx_servers | sort -V) && [ -n "$servers" ]; then
     echo "  HAProxy backend workers (runtime API):"
@@ -553,9 +607,9 @@ EOF
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  up | down | status | scale | restart-worker | restart-proxy | restart-redis | client-config | check-config | logs | running | _supervise) ;;
+  up | down | status | scale | restart-worker | restart-proxy | restart-redis | reload-haproxy | client-config | check-config | logs | running | _supervise) ;;
   *)
-    echo "usage: $0 up|down|status|scale N|restart-worker I|restart-proxy|restart-redis|client-config|check-config|logs [SERVICE]|running" >&2
+    echo "usage: $0 up|down|status|scale N|restart-worker I|restart-proxy|restart-redis|reload-haproxy|client-config|check-config|logs [SERVICE]|running" >&2
     exit 2
     ;;
 esac
@@ -568,6 +622,7 @@ case "$cmd" in
   restart-worker) restart_worker "$@" ;;
   restart-proxy) restart_proxy ;;
   restart-redis) restart_redis ;;
+  reload-haproxy) reload_haproxy ;;
   client-config) client_config ;;
   check-config) check_config ;;
   logs) logs "$@" ;;

@@ -37,7 +37,11 @@ export interface HaproxyServer {
   addr: string;
 }
 
-/** The servers of one backend, from `show stat` (CSV). */
+/**
+ * The servers of one backend in use, from `show stat` (CSV). Unused slots of
+ * the native runner (haproxy.cfg: `server-template` at 127.0.0.1:1, port 1
+ * until a worker takes the slot) are left out.
+ */
 export async function haproxyServers(socketPath: string, backend = 'workers'): Promise<Map<string, HaproxyServer>> {
   const csv = await haproxyCommand(socketPath, 'show stat -1 4 -1');
   const [header, ...rows] = csv.split('\n').filter((l) => l.trim() !== '');
@@ -47,7 +51,7 @@ export async function haproxyServers(socketPath: string, backend = 'workers'): P
   const servers = new Map<string, HaproxyServer>();
   for (const line of rows) {
     const row = line.split(',');
-    if (at(row, 'pxname') !== backend) continue;
+    if (at(row, 'pxname') !== backend || at(row, 'addr').endsWith(':1')) continue;
     servers.set(at(row, 'svname'), {
       name: at(row, 'svname'),
       status: at(row, 'status'),

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { haproxyServers } from '../helpers/haproxy.js';
-import { prepareNativeStack, type NativeStack } from '../helpers/nativeStack.js';
+import { haproxyCommand, haproxyServers } from '../helpers/haproxy.js';
+import { connectViaNcat } from '../helpers/mcp.js';
+import { prepareNativeStack, processRuns, type NativeStack } from '../helpers/nativeStack.js';
 import { waitFor } from '../helpers/wait.js';
 import { checkWrites, Load, type Outcome } from './load.js';
 
@@ -115,6 +116,43 @@ describe('faults survived under a steady load', () => {
     expect(await status()).toEqual(active);
   }, 60_000);
 
+  /** The HAProxy process a reload replaced; it holds the load's sessions until they end. */
+  let replacedHaproxy = 0;
+
+  it('keeps every open session through an HAProxy reload with a changed config', async () => {
+    const info = async () => Object.fromEntries((await haproxyCommand(stack.socket, 'show info')).split('\n').map((l) => l.split(': ') as [string, string]));
+    const before = await info();
+    expect(before.Maxconn).toBe('8000');
+    const old = pid('haproxy');
+    let fresh = 0;
+    const o = await scenario('HAProxy reloaded (changed config)', async () => {
+      // The change: HAPROXY_MAXCONN (read by haproxy.cfg, not pinned by the runner).
+      const r = await stack.make('local-reload-haproxy', 'HAPROXY_MAXCONN=7000');
+      if (r.code !== 0) throw new Error(`make local-reload-haproxy failed (${r.code}): ${r.stdout}${r.stderr}`);
+      const after = await info();
+      expect([after.Pid, after.Maxconn]).toEqual([String(pid('haproxy')), '7000']);
+      expect(after.Pid).not.toBe(String(old));
+      // A session opened after the reload is served by the new process.
+      const client = await connectViaNcat('127.0.0.1', stack.mcpPort, 'after-reload');
+      try {
+        const r2 = await client.callTool({ name: 'get_courses', arguments: { perPage: 1 } });
+        expect(r2.isError).toBeFalsy();
+        fresh++;
+      } finally {
+        await client.close();
+      }
+    });
+    expect(failures(o)).toBe(0);
+    expect(o.uncertainWrites).toBe(0);
+    // Not cut: the old process still holds the teachers' sessions, and the new
+    // one has seen no session but the one opened above (a teacher whose
+    // connection had dropped would have reconnected through it).
+    expect(processRuns(old)).toBe(true);
+    const servers = [...(await haproxyServers(stack.socket)).values()];
+    expect(servers.reduce((n, s) => n + s.stot, 0)).toBe(fresh);
+    replacedHaproxy = old;
+  }, 90_000);
+
   it.each([
     ['Moodle down', { mode: 'down' }],
     ['Moodle slow (beyond the timeout)', { mode: 'slow', slowMs: 3000 }],
@@ -148,6 +186,12 @@ describe('faults survived under a steady load', () => {
     const writes = load.teachers.flatMap((t) => t.writes);
     expect(writes.filter((w) => w.result === 'ok').length).toBeGreaterThan(10);
     expect(checkWrites(load.teachers, state.grades, state.saveGradeCalls)).toEqual([]);
+  });
+
+  it('lets the HAProxy replaced by the reload exit once the sessions it held have ended', async () => {
+    expect(replacedHaproxy).toBeGreaterThan(0);
+    // The load stopped in the previous test: its sessions, the last on the old process, are closed.
+    await waitFor(`the replaced HAProxy (pid ${replacedHaproxy}) to exit`, () => !processRuns(replacedHaproxy), { timeoutMs: 15_000 });
   });
 });
 

@@ -14,7 +14,11 @@ export interface SecurityProfile {
   slowTickMs: number;
   halfOpen: number;
   resets: number;
-  /** Clients that never read, and the big answers each asks for. */
+  /**
+   * Clients that never read, and the big answers each asks for: 1,000 answers
+   * of 36 KB are far more than the socket buffers hold, and each client reads
+   * them all at the end (the worker only paused it), so more costs only time.
+   */
   nonReaders: number;
   nonReaderRequests: number;
   /** Idle connections held through the run, and how many share one source address. */
@@ -35,7 +39,7 @@ const PROFILES: Record<SecurityProfile['name'], Omit<SecurityProfile, 'name'>> =
     halfOpen: 16,
     resets: 10,
     nonReaders: 4,
-    nonReaderRequests: 4000,
+    nonReaderRequests: 1000,
     idle: 1000,
     idlePerSource: 25,
     goodIntervalMs: 100,
@@ -49,7 +53,7 @@ const PROFILES: Record<SecurityProfile['name'], Omit<SecurityProfile, 'name'>> =
     halfOpen: 100,
     resets: 100,
     nonReaders: 16,
-    nonReaderRequests: 6000,
+    nonReaderRequests: 1500,
     idle: 5000,
     idlePerSource: 25,
     goodIntervalMs: 100,

@@ -134,7 +134,7 @@ describe(`security: bad input and secrets through HAProxy (${profile.name} profi
       report.backlogGrowthBytes = pids.reduce((sum, p) => sum + Math.max(0, backlog.peak.get(p)! - atRest.get(p)!), 0);
       // Each dropped client may have held MAX_PENDING_WRITE_BYTES queued plus what was being serialized; 64 MiB for the rest.
       report.backlogBoundBytes = profile.nonReaders * 2 * MAX_PENDING_WRITE_BYTES + 64 * 1024 * 1024;
-      const nonReaders = await judgeNonReaders(readers, 30_000);
+      const nonReaders = await judgeNonReaders(readers, 60_000);
       phase('clients that do not read');
 
       // The fuzz campaign, with half-open and reset connections alongside.

@@ -12,8 +12,10 @@ export interface ServerState {
 }
 
 const OP = ['DOWN', 'STARTING', 'UP', 'STOPPING'] as const;
-// srv_admin_state bits (HAProxy's server.h): forced/inherited/config/resolver/hostname maint; forced/inherited drain.
-const MAINT_BITS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
+// srv_admin_state bits (HAProxy's server-t.h): forced, inherited and resolver maintenance (SRV_ADMF_MAINT,
+// 0x23); forced and inherited drain. Not 0x04 (CMAINT): it only records that the configuration said `disabled`,
+// and stays set after the server has been enabled at runtime (the native runner's slots).
+const MAINT_BITS = 0x01 | 0x02 | 0x20;
 const DRAIN_BITS = 0x08 | 0x10;
 
 /**
