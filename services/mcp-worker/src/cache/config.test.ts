@@ -27,7 +27,7 @@ it('has defaults for everything, and no Redis (cache off) unless REDIS_URL is se
     CACHE_TTL_OVERRIDES: {},
     CACHE_STALE_MAX_AGE_SECONDS: 3600,
     CACHE_MAX_ENTRY_BYTES: 1048576,
-    REDIS_COMMAND_TIMEOUT_MS: 250,
+    REDIS_COMMAND_TIMEOUT_MS: 1000,
     CACHE_LOCK_TTL_MS: 5000,
     CACHE_WAIT_TIMEOUT_MS: 30000,
   });

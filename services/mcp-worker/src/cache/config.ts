@@ -71,8 +71,14 @@ export const cacheEnvShape = {
   CACHE_STALE_MAX_AGE_SECONDS: env.int(3600, 0, MAX_TTL_SECONDS),
   /** Serialized answers larger than this are not stored (counted as bypass), bytes. */
   CACHE_MAX_ENTRY_BYTES: env.int(1024 * 1024, 1024, 64 * 1024 * 1024),
-  /** Longest wait for any one Redis command before the call goes on without the cache, ms. */
-  REDIS_COMMAND_TIMEOUT_MS: env.int(250, 10, 10_000),
+  /**
+   * Longest wait for any one Redis command before the call goes on without
+   * the cache (and Redis is skipped for a cool-down), ms. Not much less: a
+   * worker busy with a burst of calls reads Redis's replies late (Node runs
+   * due timers before it reads sockets), and counting that as a dead Redis
+   * would send the whole burst to Moodle. A dead connection is seen at once.
+   */
+  REDIS_COMMAND_TIMEOUT_MS: env.int(1000, 10, 10_000),
   /**
    * Lifetime of a fill lock, ms. The owner renews it every third of this while
    * it waits for Moodle, so it only bounds how long a dead owner blocks others.
