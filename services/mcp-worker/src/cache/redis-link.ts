@@ -71,15 +71,12 @@ export class RedisLink {
       connectTimeout: Math.max(1000, 8 * opts.commandTimeoutMs),
       disconnectTimeout: this.disconnectTimeoutMs,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
-      // Commands issued in the same turn of the event loop (concurrent lookups
-      // of many sessions) go out in one write and come back in one read.
-      enableAutoPipelining: true,
     });
     this.client.on('ready', () => this.markUp());
     this.client.on('error', (err: Error) => this.markDown('connection', err.message));
     this.client.on('close', () => this.markDown('connection', 'connection closed'));
 
-    this.subscriber = this.client.duplicate({ connectionName: 'mcp-worker-cache-sub', autoResubscribe: false, enableAutoPipelining: false });
+    this.subscriber = this.client.duplicate({ connectionName: 'mcp-worker-cache-sub', autoResubscribe: false });
     this.subscriber.on('error', (err: Error) => opts.logger.debug('cache notice connection error', { error: err.message }));
     this.subscriber.on('ready', () => {
       for (const channel of this.handlers.keys()) this.subscribeOn(channel);
