@@ -6,8 +6,8 @@
  * (SIGSTOP/SIGCONT: the socket stays open but nothing answers — a "slow" Redis).
  *
  * Every test that calls `startRedis()` must `await redis.stop()` (afterAll).
- * `startCuttableLink()` puts a TCP relay in front of a server, so one client
- * can lose Redis while others keep it (a network partition).
+ * A TcpRelay (tcpRelay.ts) in front of a server lets one client lose Redis
+ * while others keep it (a network partition).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -150,56 +150,6 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
     async stop() {
       await signal('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export interface CuttableLink {
-  /** `redis://127.0.0.1:<relay port>`: connect here to go through the relay. */
-  readonly url: string;
-  /** Drops every relayed connection and refuses new ones until `restore()`. */
-  cut(): void;
-  restore(): void;
-  /** Closes the relay and every connection through it. */
-  close(): Promise<void>;
-}
-
-/** A TCP relay to `target` on a free port that a test can cut and restore. */
-export async function startCuttableLink(target: { host: string; port: number }): Promise<CuttableLink> {
-  const sockets = new Set<net.Socket>();
-  let cut = false;
-  const track = (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => s.destroy());
-  };
-  const server = net.createServer((client) => {
-    track(client);
-    if (cut) return void client.destroy();
-    const upstream = net.connect(target.port, target.host);
-    track(upstream);
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut() {
-      cut = true;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      cut = false;
-    },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

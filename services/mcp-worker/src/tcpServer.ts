@@ -1,11 +1,10 @@
 import net from 'node:net';
 import type { Logger, ProxyHeader } from '@moodle-mcp/common';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import type { InflightCalls } from './mcp/inflight.js';
 import { openSession, watchSession, type Session, type SessionDeps } from './mcp/session.js';
 import { errorResponse } from './transport/jsonrpc.js';
 import { readProxyHeader } from './transport/proxyHeaderReader.js';
-import { StreamTransport } from './transport/streamTransport.js';
+import { StreamTransport, type StreamTransportOptions } from './transport/streamTransport.js';
 
 export interface TcpServerOptions {
   host: string;
@@ -14,10 +13,8 @@ export interface TcpServerOptions {
   maxSessions: number;
   /** All the worker's open sessions (TCP and HTTP share MAX_SESSIONS); default: this server's. */
   sessionsOpen?: () => number;
-  maxLineBytes: number;
-  maxPendingWriteBytes: number;
-  /** Requests of one session worked on at once (SESSION_MAX_UNANSWERED). */
-  maxUnansweredRequests: number;
+  /** Limits and hooks of each session's transport (the same as the stdio session's). */
+  stream: StreamTransportOptions;
   /** PROXY protocol v2 header before the first line (PROXY_PROTOCOL); default off. */
   proxyProtocol?: 'off' | 'optional' | 'required';
 }
@@ -52,7 +49,7 @@ export class TcpServer {
   private draining = false;
 
   constructor(
-    private readonly deps: SessionDeps & { inflight: InflightCalls },
+    private readonly deps: SessionDeps,
     private readonly opts: TcpServerOptions,
     private readonly logger: Logger,
   ) {
@@ -132,14 +129,7 @@ export class TcpServer {
     if (!client) return;
     // Every line this session logs (each tool call, the audit of each write) says who it is.
     const logger = this.logger.child(client);
-    const transport = new StreamTransport(socket, socket, {
-      maxLineBytes: this.opts.maxLineBytes,
-      maxPendingWriteBytes: this.opts.maxPendingWriteBytes,
-      maxUnansweredRequests: this.opts.maxUnansweredRequests,
-      inflight: this.deps.inflight,
-      onRefused: (reason) => metrics.refusedMessages.inc({ reason }),
-      onInputPaused: (paused) => metrics.sessionsInputPaused.inc(paused ? 1 : -1),
-    });
+    const transport = new StreamTransport(socket, socket, this.opts.stream);
     let closedBy: 'client' | 'server' | 'error' = 'client';
     transport.onerror = (err) => {
       const code = (err as NodeJS.ErrnoException).code;

@@ -14,7 +14,7 @@ import { MoodleClient } from './moodle/client.js';
 import { ReadinessProbe } from './readiness.js';
 import { TcpServer } from './tcpServer.js';
 import type { ToolDef } from './tools/types.js';
-import { StreamTransport } from './transport/streamTransport.js';
+import { StreamTransport, type StreamTransportOptions } from './transport/streamTransport.js';
 
 export interface WorkerHandle {
   /** Bound ports (useful when configured as 0). */
@@ -133,17 +133,24 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     logger.info('stopped');
   }
 
+  // Every newline-delimited session (each TCP connection, or stdio) gets the same limits and hooks.
+  const stream: StreamTransportOptions = {
+    maxLineBytes: config.MAX_LINE_BYTES,
+    maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
+    maxUnansweredRequests: config.SESSION_MAX_UNANSWERED,
+    inflight,
+    onRefused: (reason) => metrics.refusedMessages.inc({ reason }),
+    onInputPaused: (paused) => metrics.sessionsInputPaused.inc(paused ? 1 : -1),
+  };
   if (opts.mode === 'tcp') {
     tcp = new TcpServer(
-      { ...deps, inflight },
+      deps,
       {
         host: config.MCP_HOST,
         port: config.MCP_PORT,
         maxSessions: config.MAX_SESSIONS,
         sessionsOpen: handle.sessionCount,
-        maxLineBytes: config.MAX_LINE_BYTES,
-        maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
-        maxUnansweredRequests: config.SESSION_MAX_UNANSWERED,
+        stream,
         proxyProtocol: config.PROXY_PROTOCOL,
       },
       logger,
@@ -198,15 +205,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
       sessionCallRate: config.SESSION_CALL_RATE ? `${config.SESSION_CALL_RATE}/s, bursts of ${config.SESSION_CALL_BURST}` : 'no limit',
     });
   } else {
-    const transport = new StreamTransport(process.stdin, process.stdout, {
-      maxLineBytes: config.MAX_LINE_BYTES,
-      maxPendingWriteBytes: config.MAX_PENDING_WRITE_BYTES,
-      maxUnansweredRequests: config.SESSION_MAX_UNANSWERED,
-      ownsOutput: false,
-      inflight,
-      onRefused: (reason) => metrics.refusedMessages.inc({ reason }),
-      onInputPaused: (paused) => metrics.sessionsInputPaused.inc(paused ? 1 : -1),
-    });
+    const transport = new StreamTransport(process.stdin, process.stdout, { ...stream, ownsOutput: false });
     stdioSession = await openSession(deps, transport);
     const session = stdioSession;
     const onclose = session.server.onclose;

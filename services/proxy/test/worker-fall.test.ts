@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startSim, type SimHandle } from '@moodle-mcp/moodle-sim';
@@ -8,52 +7,19 @@ import type { ProxyEvent, WorkerView } from '../src/controller.js';
 import { startProxy, type ProxyHandle } from '../src/proxy.js';
 import { captureLogger } from '../../../test/helpers/captureLogger.js';
 import { startStack, type TestStack } from '../../../test/helpers/stack.js';
+import { TcpRelay } from '../../../test/helpers/tcpRelay.js';
 import { waitFor } from '../../../test/helpers/wait.js';
-
-/**
- * A TCP relay in front of one port of a real worker. `hang` makes it accept
- * connections and never pass them on (a worker frozen or starved of CPU: the
- * proxy's checks time out); `close` stops it listening (the worker's process
- * is gone: connections are refused).
- */
-class Relay {
-  hung = false;
-  private server?: net.Server;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  constructor(private readonly upstream: number) {}
-
-  async open(port = 0): Promise<void> {
-    this.server = net.createServer((client) => {
-      this.sockets.add(client);
-      client.on('close', () => this.sockets.delete(client));
-      client.on('error', () => client.destroy());
-      if (this.hung) return;
-      const up = net.connect(this.upstream, '127.0.0.1');
-      this.sockets.add(up);
-      up.on('close', () => this.sockets.delete(up));
-      up.on('error', () => client.destroy());
-      client.on('close', () => up.destroy());
-      up.on('close', () => client.destroy());
-      client.pipe(up).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async close(): Promise<void> {
-    this.sockets.forEach((s) => s.destroy());
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = undefined;
-  }
-}
 
 const TOKEN = 'worker-fall-test-token-0123456789';
 let sim: SimHandle;
 let w1: TestStack;
 let w2: TestStack;
-let relays: { mcp: Relay; http: Relay };
+/**
+ * Relays in front of w1's two ports: hung, w1 is a worker frozen or starved
+ * of CPU (the proxy's checks time out); closed, its process is gone
+ * (connections refused).
+ */
+let relays: { mcp: TcpRelay; http: TcpRelay };
 let tmp: string;
 let proxy: ProxyHandle;
 const events: ProxyEvent[] = [];
@@ -62,18 +28,13 @@ const failedWhenDown: Record<string, number[]> = {};
 const logs = captureLogger('proxy', [TOKEN]);
 
 const worker = (name: string) => proxy.controller.worker(name) as WorkerView;
-const hang = (on: boolean) => {
-  relays.mcp.hung = on;
-  relays.http.hung = on;
-};
+const hang = (on: boolean) => [relays.mcp, relays.http].forEach((r) => (on ? r.hang() : r.pass()));
 
 beforeAll(async () => {
   sim = await startSim({ port: 0 });
   w1 = await startStack({ WORKER_ID: 'w1' }, { shared: sim });
   w2 = await startStack({ WORKER_ID: 'w2' }, { shared: sim });
-  relays = { mcp: new Relay(w1.port), http: new Relay(w1.worker.httpPort!) };
-  await relays.mcp.open();
-  await relays.http.open();
+  relays = { mcp: await TcpRelay.start({ host: '127.0.0.1', port: w1.port }), http: await TcpRelay.start({ host: '127.0.0.1', port: w1.worker.httpPort! }) };
   tmp = mkdtempSync(path.join(os.tmpdir(), 'proxy-fall-'));
   writeFileSync(
     path.join(tmp, 'proxy.json'),
@@ -136,11 +97,10 @@ describe('when the proxy counts a worker as down', () => {
   });
 
   it('counts a worker that refuses connections (process gone) as down at its first failed check', async () => {
-    const port = relays.http.port;
     await relays.http.close();
     await waitFor('w1 down', () => worker('w1').status === 'down', { timeoutMs: 10_000 });
     expect(failedWhenDown.w1?.at(-1)).toBe(1);
-    await relays.http.open(port);
+    await relays.http.reopen();
     await waitFor('w1 up again', () => worker('w1').status === 'up', { timeoutMs: 10_000 });
   });
 

@@ -5,7 +5,8 @@
  * once, and caching resumes by itself.
  */
 import { captureLogger } from '../../../../test/helpers/captureLogger.js';
-import { freePort, startCuttableLink, startRedis, type TestRedis } from '../../../../test/helpers/redis.js';
+import { freePort, startRedis, type TestRedis } from '../../../../test/helpers/redis.js';
+import { TcpRelay } from '../../../../test/helpers/tcpRelay.js';
 import { waitFor } from '../../../../test/helpers/wait.js';
 import type { MoodleParams } from '../moodle/types.js';
 import type { CacheConfig } from './config.js';
@@ -111,10 +112,10 @@ it('bounds a stalled Redis by REDIS_COMMAND_TIMEOUT_MS, then skips it until it a
 
 it("applies a write's invalidations that could not reach Redis as soon as this worker reaches it again", async () => {
   redis = await startRedis();
-  const link = await startCuttableLink(redis);
+  const link = await TcpRelay.start(redis);
   try {
     const h = newHarness({ REDIS_URL: redis.url });
-    const writer = h.worker({ config: { REDIS_URL: link.url } });
+    const writer = h.worker({ config: { REDIS_URL: `redis://127.0.0.1:${link.port}` } });
     const reader = h.worker();
     await waitFor('both connections', () => writer.cache.available && reader.cache.available);
     await reader.cache.call(SUBMISSIONS, { assignmentids: [7] });
@@ -125,7 +126,7 @@ it("applies a write's invalidations that could not reach Redis as soon as this w
     // The reader still has Redis and still sees the old answer: the write's invalidation is pending.
     expect(await reader.cache.callWithMeta(SUBMISSIONS, { assignmentids: [7] })).toMatchObject({ cache: 'hit', value: { version: 1 } });
 
-    link.restore();
+    link.pass();
     await waitFor('the writer to reconnect', () => writer.cache.available);
     await waitFor('the reader to see the write', async () => (await reader.cache.call<{ version: number }>(SUBMISSIONS, { assignmentids: [7] })).version === 2);
   } finally {
