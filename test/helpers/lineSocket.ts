@@ -90,3 +90,18 @@ export class LineSocket {
     this.socket.destroy();
   }
 }
+
+/** The LineSockets a test file opens, closed together (in afterEach or afterAll). */
+export class LineSockets {
+  private readonly opened: LineSocket[] = [];
+
+  async open(port: number): Promise<LineSocket> {
+    const s = await LineSocket.connect(port);
+    this.opened.push(s);
+    return s;
+  }
+
+  closeAll(): void {
+    this.opened.splice(0).forEach((s) => s.close());
+  }
+}

@@ -1,4 +1,4 @@
-import { LineSocket } from '../../../test/helpers/lineSocket.js';
+import { LineSockets } from '../../../test/helpers/lineSocket.js';
 import { metric } from '../../../test/helpers/metrics.js';
 import { startStack, type TestStack } from '../../../test/helpers/stack.js';
 import { waitFor } from '../../../test/helpers/wait.js';
@@ -8,10 +8,9 @@ const call = (id: number | string, name: string, args: Record<string, unknown> =
 /** SESSION_MAX_UNANSWERED: a session's input is read only as fast as its answers go out. */
 describe('worker input backpressure', () => {
   let stack: TestStack;
-  const sockets: LineSocket[] = [];
+  const sockets = new LineSockets();
   const open = async () => {
-    const s = await LineSocket.connect(stack.port);
-    sockets.push(s);
+    const s = await sockets.open(stack.port);
     await s.initialize();
     return s;
   };
@@ -20,7 +19,7 @@ describe('worker input backpressure', () => {
     // 256 KB of queued answers would drop a client that does not read, were the worker to keep reading it.
     stack = await startStack({ SESSION_MAX_UNANSWERED: '3', MAX_PENDING_WRITE_BYTES: String(256 * 1024) }, { latencyMs: 300 });
   });
-  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
+  afterEach(() => sockets.closeAll());
   afterAll(() => stack.stop());
 
   it('works on at most SESSION_MAX_UNANSWERED requests of a session: a ping pipelined behind them waits for one to be answered', async () => {

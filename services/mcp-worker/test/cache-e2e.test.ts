@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { SEED, startSim, type SimHandle } from '@moodle-mcp/moodle-sim';
-import { LineSocket } from '../../../test/helpers/lineSocket.js';
+import { LineSocket, LineSockets } from '../../../test/helpers/lineSocket.js';
 import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
 import { startStack, type TestStack } from '../../../test/helpers/stack.js';
 import { waitFor } from '../../../test/helpers/wait.js';
@@ -14,12 +14,11 @@ describe('two workers sharing one Redis cache', () => {
   let sim: SimHandle;
   let a: TestStack;
   let b: TestStack;
-  const sockets: LineSocket[] = [];
+  const sockets = new LineSockets();
   let nextId = 1;
 
   const session = async (stack: TestStack) => {
-    const s = await LineSocket.connect(stack.port);
-    sockets.push(s);
+    const s = await sockets.open(stack.port);
     await s.initialize();
     return s;
   };
@@ -40,7 +39,7 @@ describe('two workers sharing one Redis cache', () => {
   });
   afterEach(() => sim.setFaults({}));
   afterAll(async () => {
-    sockets.forEach((s) => s.close());
+    sockets.closeAll();
     await a?.stop();
     await b?.stop();
     await sim?.stop();

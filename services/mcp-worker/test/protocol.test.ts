@@ -1,23 +1,19 @@
 import { spawn } from 'node:child_process';
 import { SUPPORTED_PROTOCOL_VERSIONS, LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { LineSocket } from '../../../test/helpers/lineSocket.js';
+import { LineSockets } from '../../../test/helpers/lineSocket.js';
 import { startStack, type TestStack } from '../../../test/helpers/stack.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 
 /** The TCP contract of DESIGN.md, exercised over real sockets against a real worker and moodle-sim. */
 describe('worker TCP protocol', () => {
   let stack: TestStack;
-  const sockets: LineSocket[] = [];
-  const open = async () => {
-    const s = await LineSocket.connect(stack.port);
-    sockets.push(s);
-    return s;
-  };
+  const sockets = new LineSockets();
+  const open = () => sockets.open(stack.port);
 
   beforeAll(async () => {
     stack = await startStack({ MAX_LINE_BYTES: '4096' });
   });
-  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
+  afterEach(() => sockets.closeAll());
   afterAll(() => stack.stop());
 
   it.each(SUPPORTED_PROTOCOL_VERSIONS)('negotiates protocol version %s', async (version) => {

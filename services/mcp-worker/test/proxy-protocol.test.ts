@@ -1,5 +1,5 @@
 import { encodeProxyV2, RpcCodes } from '@moodle-mcp/common';
-import { LineSocket } from '../../../test/helpers/lineSocket.js';
+import { LineSocket, LineSockets } from '../../../test/helpers/lineSocket.js';
 import { metric } from '../../../test/helpers/metrics.js';
 import { startStack, type TestStack } from '../../../test/helpers/stack.js';
 import { waitFor } from '../../../test/helpers/wait.js';
@@ -28,17 +28,13 @@ describe('worker: PROXY protocol v2 on the MCP port', () => {
   describe('PROXY_PROTOCOL=required', () => {
     let stack: TestStack;
     let stopped = false;
-    const sockets: LineSocket[] = [];
-    const open = async () => {
-      const s = await LineSocket.connect(stack.port);
-      sockets.push(s);
-      return s;
-    };
+    const sockets = new LineSockets();
+    const open = () => sockets.open(stack.port);
     beforeAll(async () => {
       stack = await startStack({ PROXY_PROTOCOL: 'required' });
     });
     afterAll(async () => {
-      for (const s of sockets) s.close();
+      sockets.closeAll();
       if (!stopped) await stack.stop();
     });
 
