@@ -61,7 +61,7 @@ describe('a worker with clients that pipeline big answers and never read them', 
     const flood = Array.from({ length: REQUESTS }, (_, k) => JSON.stringify({ jsonrpc: '2.0', id: k, method: 'tools/list' }) + '\n').join('');
     for (const s of abusers) s.write(flood);
     // Until the worker has stopped reading (or dropped) every abuser.
-    const paused = () => metric(stack, 'mcp_sessions_input_paused', '');
+    const paused = () => metric(stack, 'mcp_sessions_input_paused');
     await waitFor('every abuser to be paused or dropped', async () => (await paused()) + (await dropped()) - before >= ABUSERS, { timeoutMs: 15_000 });
     stop = true;
     await pinging;

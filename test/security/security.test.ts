@@ -62,8 +62,10 @@ describe(`security: bad input and secrets through HAProxy (${profile.name} profi
   const workerUrl = (i: number) => `http://127.0.0.1:${stack.workerHttpPort(i)}`;
   const eachWorker = <T>(f: (i: number) => Promise<T>) => Promise.all(workerNames.map((_, k) => f(k + 1)));
   const sessions = async () => (await eachWorker(async (i) => ((await (await fetch(`${workerUrl(i)}/health`)).json()) as { sessions: number }).sessions)).reduce((a, b) => a + b, 0);
-  const inputPaused = async () => (await eachWorker((i) => metric({ httpUrl: workerUrl(i) }, 'mcp_sessions_input_paused', ''))).reduce((a, b) => a + b, 0);
-  const backlogDrops = async () => (await eachWorker((i) => metric({ httpUrl: workerUrl(i) }, 'mcp_refused_messages_total', 'reason="write_backlog"'))).reduce((a, b) => a + b, 0);
+  /** A metric summed over the workers. */
+  const workersTotal = async (name: string, labels?: string) => (await eachWorker((i) => metric({ httpUrl: workerUrl(i) }, name, labels))).reduce((a, b) => a + b, 0);
+  const inputPaused = () => workersTotal('mcp_sessions_input_paused');
+  const backlogDrops = () => workersTotal('mcp_refused_messages_total', 'reason="write_backlog"');
 
   beforeAll(async () => {
     rmSync(path.join(REPORT_DIR, 'logs'), { recursive: true, force: true });
