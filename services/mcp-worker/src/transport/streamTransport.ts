@@ -125,7 +125,8 @@ export class StreamTransport implements Transport {
     this.output.write(JSON.stringify(message) + '\n');
     if (this.requests.sent(message)) {
       this.closeIfDone();
-      if (this.paused || this.backlog.length) queueMicrotask(this.pump);
+      // Input is held back only while there is a backlog (see pump).
+      if (this.backlog.length) queueMicrotask(this.pump);
     }
   }
 
