@@ -12,7 +12,6 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './redis.js';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -95,16 +94,15 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
   const allowlist = path.join(runDir, 'allowlist.txt');
   writeFileSync(allowlist, (opts.allowlist ?? ['127.0.0.1']).join('\n') + '\n');
   const slots = opts.maxWorkers ?? opts.workers ?? 3;
-  const [tlsPort, mcpPort, statsPort, proxyPort, redisPort, simPort, mcpBase, httpBase] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePortBlock(slots),
-    await freePortBlock(slots),
-  ] as [number, number, number, number, number, number, number, number];
+  // One block for every port of the stack: ports picked one by one (the OS's
+  // ephemeral ones, released at once) could come back twice, or be taken by a
+  // client socket before the stack listens on them.
+  const FIXED = 6;
+  const base = await freePortBlock(FIXED + 2 * slots);
+  const [tlsPort, mcpPort, statsPort, proxyPort, redisPort, simPort] = Array.from({ length: FIXED }, (_, i) => base + 1 + i) as [number, number, number, number, number, number];
+  // Worker i listens on mcpBase + i and httpBase + i (i = 1 .. slots).
+  const mcpBase = base + FIXED;
+  const httpBase = mcpBase + slots;
   const certDir = path.join(runDir, 'certs');
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Nothing of the operator's configuration leaks in: demo Moodle, generated secrets.
