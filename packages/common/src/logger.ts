@@ -50,7 +50,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   // validation refuses them, this is only a guard.
   const secrets = (opts.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 4);
   const stream = opts.stream ?? 'stdout';
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level: opts.level ?? 'info',
     defaultMeta: { service: opts.service },
     format: winston.format.combine(
@@ -70,4 +70,25 @@ export function createLogger(opts: LoggerOptions): Logger {
       ...(opts.transports ?? []),
     ],
   });
+  skipDisabledLevels(logger);
+  return logger;
+}
+
+/**
+ * winston formats every entry (timestamp, redaction, JSON) before its
+ * transports drop the ones below their level: at LOG_LEVEL=warn a worker
+ * spent about 4 % of its time formatting "tool call" lines nobody writes.
+ * Each level's method now returns at once when no transport takes that level
+ * (`isLevelEnabled` follows later changes of `logger.level`).
+ */
+function skipDisabledLevels(logger: Logger): void {
+  const methods = logger as unknown as Record<string, (...args: unknown[]) => Logger>;
+  for (const level of Object.keys(logger.levels)) {
+    const write = methods[level];
+    if (typeof write !== 'function') continue;
+    // A function, not an arrow: child loggers (logger.child) inherit these methods and must stay `this`.
+    methods[level] = function (this: Logger, ...args: unknown[]) {
+      return this.isLevelEnabled(level) ? write.apply(this, args) : this;
+    };
+  }
 }
