@@ -11,6 +11,8 @@ import { CachedMoodle, type Outcome } from './cached-moodle.js';
 import { redisEndpoint, type CacheConfig } from './config.js';
 import { Flights } from './flights.js';
 import { CacheMetrics } from './metrics.js';
+import { LocalEntries } from './local-entries.js';
+import { KEY_VERSION } from './keys.js';
 import { RedisFills } from './redis-fills.js';
 import { RedisLink, type CacheLogger } from './redis-link.js';
 import { TtlPolicy } from './ttl.js';
@@ -35,6 +37,13 @@ export interface CacheStoreOptions {
   tuning?: CacheTuning;
 }
 
+/**
+ * Longest a near-cache entry answers after it was read from Redis, ms: the
+ * bound on staleness should a key-change notice be lost on a connection that
+ * broke silently. Costs one Redis lookup per hot key and worker per period.
+ */
+const LOCAL_MAX_AGE_MS = 5000;
+
 /** More pending invalidation keys than this are folded into whole-function invalidations. */
 const MAX_PENDING_INVALIDATIONS = 1000;
 
@@ -49,6 +58,8 @@ export class CacheStore {
   readonly maxEntryBytes: number;
   readonly prefix: string;
   readonly logger: CacheLogger;
+  /** The near cache; absent when the cache or CACHE_LOCAL_MAX_BYTES is off. Answers only while `live`. */
+  readonly local?: LocalEntries;
   private readonly link?: RedisLink;
   /** Generation keys a write could not delete while Redis was away; deleted on recovery. */
   private readonly pending = new Set<string>();
@@ -73,6 +84,7 @@ export class CacheStore {
       commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
       lockTtlMs: config.CACHE_LOCK_TTL_MS,
       waitTimeoutMs: config.CACHE_WAIT_TIMEOUT_MS,
+      localMaxBytes: config.CACHE_LOCAL_MAX_BYTES,
     };
     if (!enabled || config.REDIS_URL === undefined) {
       opts.logger.info(config.REDIS_URL ? 'response cache disabled (CACHE_ENABLED=false)' : 'response cache disabled (no REDIS_URL)', facts);
@@ -99,6 +111,17 @@ export class CacheStore {
       // (eviction) is safe: it is recreated with a new value → only misses.
       genTtlMs: 2 * (this.ttl.maxSeconds() * 1000 + this.staleMaxAgeMs),
     });
+    if (config.CACHE_LOCAL_MAX_BYTES > 0) {
+      const local = new LocalEntries(config.CACHE_LOCAL_MAX_BYTES, LOCAL_MAX_AGE_MS);
+      this.local = local;
+      this.metrics.localSize = () => local.size.bytes;
+      this.link.track({
+        // Every key of the cache, of every site: entries, generations, locks.
+        prefixes: [`${this.prefix}:${KEY_VERSION}:`],
+        live: (on) => local.setLive(on),
+        changed: (keys) => (keys ? local.changed(keys) : local.clear()),
+      });
+    }
   }
 
   /** True while the shared cache is in use (Redis connected and answering). */

@@ -3,6 +3,8 @@
  * and passes writes through, invalidating what they change.
  *
  * Read path (no `write`):
+ * 0. The worker's near cache (LocalEntries) answers a hot entry it read from
+ *    Redis moments ago, while Redis's key-change notices keep it in step → `hit`.
  * 1. One Redis round trip reads the entry and its two generations (of the
  *    function, and of the function with these parameters). A stored entry
  *    answers only while both still equal those it was filled under and it is
@@ -95,6 +97,8 @@ export class CachedMoodle implements MoodleApi {
     if (targets.length === 0) return;
     for (const t of targets) this.store.flights.detach(t.wsfunction);
     const keys = targets.map((t) => (t.params ? this.keys.paramsGen(t.wsfunction, t.params) : this.keys.fnGen(t.wsfunction)));
+    // At once in this worker: its next read must not wait for Redis's notice of the change.
+    this.store.local?.changed(keys);
     await this.store.invalidate(keys, [...new Set(targets.map((t) => this.keys.fnGen(t.wsfunction)))]);
   }
 
@@ -118,6 +122,13 @@ export class CachedMoodle implements MoodleApi {
     const ttlMs = store.ttl.seconds(fn) * 1000;
     const keys = this.keys.forCall(fn, params);
     const cacheable = ttlMs > 0 && WSFUNCTION_PATTERN.test(fn) && store.fills !== undefined;
+    const local = cacheable ? store.local : undefined;
+    const near = local?.get(keys.entry, performance.now());
+    if (near && store.now() - near.fetchedAt < ttlMs) {
+      store.metrics.localHits.inc({ function: fn });
+      return this.hit(fn, near);
+    }
+    const epoch = local?.epoch;
     const found = cacheable ? await store.fills?.lookup(keys) : undefined;
 
     let stale: Entry | undefined;
@@ -125,8 +136,8 @@ export class CachedMoodle implements MoodleApi {
     if (entry && entry.gens === found.gens) {
       const age = store.now() - entry.fetchedAt;
       if (age < ttlMs) {
-        store.metrics.lookups.inc({ function: fn, result: 'hit' });
-        return { value: entry.value as T, cache: 'hit', ageSeconds: this.ageSeconds(entry.fetchedAt) };
+        if (local && epoch !== undefined) local.put(keys, entry, found.bytes, epoch, performance.now());
+        return this.hit(fn, entry);
       }
       if (age < ttlMs + store.staleMaxAgeMs) stale = entry;
     }
@@ -147,6 +158,11 @@ export class CachedMoodle implements MoodleApi {
     }
     store.metrics.lookups.inc({ function: fn, result: cache === 'coalesced' ? 'hit' : cache });
     return { value: outcome.value as T, cache, ageSeconds: this.ageSeconds(outcome.fetchedAt) };
+  }
+
+  private hit<T>(fn: string, entry: Entry): CallMeta<T> {
+    this.store.metrics.lookups.inc({ function: fn, result: 'hit' });
+    return { value: entry.value as T, cache: 'hit', ageSeconds: this.ageSeconds(entry.fetchedAt) };
   }
 
   /** The work of one flight: claim the fill (or wait for another worker's), then fetch. */

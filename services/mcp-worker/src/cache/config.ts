@@ -72,6 +72,12 @@ export const cacheEnvShape = {
   /** Serialized answers larger than this are not stored (counted as bypass), bytes. */
   CACHE_MAX_ENTRY_BYTES: env.int(1024 * 1024, 1024, 64 * 1024 * 1024),
   /**
+   * The worker's near cache of entries read from Redis, kept coherent by
+   * Redis's key-change notices (see local-entries.ts): bytes of entries as
+   * stored (decoded they take a few times more memory); 0 turns it off.
+   */
+  CACHE_LOCAL_MAX_BYTES: env.int(32 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+  /**
    * Longest wait for any one Redis command before the call goes on without
    * the cache (and Redis is skipped for a cool-down), ms. Not much less: a
    * worker busy with a burst of calls reads Redis's replies late (Node runs

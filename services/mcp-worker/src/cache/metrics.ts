@@ -13,7 +13,7 @@ export const COALESCE_SCOPES = ['local', 'redis'] as const;
 export type CoalesceScope = (typeof COALESCE_SCOPES)[number];
 
 /** Redis operations whose failures are counted. */
-export const REDIS_OPS = ['connection', 'lookup', 'lock', 'store', 'release', 'wait', 'invalidate', 'subscribe'] as const;
+export const REDIS_OPS = ['connection', 'lookup', 'lock', 'store', 'release', 'wait', 'invalidate', 'subscribe', 'tracking'] as const;
 export type RedisOp = (typeof REDIS_OPS)[number];
 
 export class CacheMetrics {
@@ -22,6 +22,10 @@ export class CacheMetrics {
   readonly redisUp: Gauge;
   readonly storedBytes: Counter;
   readonly errors: Counter<'op'>;
+  readonly localHits: Counter<'function'>;
+  readonly localBytes: Gauge;
+  /** Read at each scrape for mcp_cache_local_bytes (set by the owner of the near cache). */
+  localSize?: () => number;
 
   /** `functions`: the known function names whose label sets start at 0. */
   constructor(registry: Registry, functions: readonly string[]) {
@@ -54,7 +58,20 @@ export class CacheMetrics {
       labelNames: ['op'],
       registers,
     });
+    this.localHits = new Counter({
+      name: 'mcp_cache_local_hits_total',
+      help: "Hits answered by the worker's near cache without a Redis round trip (also counted in mcp_cache_lookups_total as hit).",
+      labelNames: ['function'],
+      registers,
+    });
+    this.localBytes = new Gauge({
+      name: 'mcp_cache_local_bytes',
+      help: "Size of the entries held in the worker's near cache, bytes as stored in Redis.",
+      registers,
+      collect: () => this.localBytes.set(this.localSize?.() ?? 0),
+    });
     for (const fn of functions) {
+      this.localHits.inc({ function: fn }, 0);
       for (const result of LOOKUP_RESULTS) this.lookups.inc({ function: fn, result }, 0);
       for (const scope of COALESCE_SCOPES) this.coalesced.inc({ function: fn, scope }, 0);
     }

@@ -64,6 +64,8 @@ return 0`;
 
 export interface Lookup {
   entry?: Entry;
+  /** Size of the entry as stored, bytes (0 when there is none). */
+  bytes: number;
   /** "<fnGen>.<paramsGen>": the generations a fill for this call must be stored under. */
   gens: string;
 }
@@ -133,7 +135,7 @@ export class RedisFills {
     const reply = await this.link.attempt('lookup', (r) => this.scripts.lookup(r, keys.entry, keys.fnGen, keys.paramsGen, newGen(), newGen(), this.opts.genTtlMs));
     if (!Array.isArray(reply)) return undefined;
     const [raw, g1, g2] = reply as [string | null, string, string];
-    return { entry: decodeEntry(raw), gens: `${g1}.${g2}` };
+    return { entry: decodeEntry(raw), bytes: raw?.length ?? 0, gens: `${g1}.${g2}` };
   }
 
   /**

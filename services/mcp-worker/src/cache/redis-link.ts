@@ -16,6 +16,13 @@
  * - Fill notices arrive on a second connection (a subscribed connection cannot
  *   run ordinary commands); its outages only slow waiters down (they poll),
  *   so they are logged at debug level.
+ * - Key-change notices (`track`): the first connection turns on Redis's
+ *   server-assisted client-side caching (`CLIENT TRACKING ON BCAST PREFIX
+ *   ...`), redirected to the second, which speaks RESP2 so they arrive as
+ *   messages on `__redis__:invalidate`. The tracker is told `live(true)` only
+ *   once both connections are up, subscribed and tracking, and `live(false)`
+ *   at the first sign that a notice could be missed (either connection
+ *   closing or failing, a failed command, a cool-down).
  */
 import { Redis } from 'ioredis';
 import type { CacheMetrics, RedisOp } from './metrics.js';
@@ -45,6 +52,18 @@ export interface RedisLinkOptions {
 
 type State = 'connecting' | 'up' | 'down';
 
+/** Receives the key-change notices of `RedisLink.track`. */
+export interface KeyTracker {
+  /** Key prefixes to be told about (BCAST: every change under them, whoever makes it). */
+  prefixes: string[];
+  /** True: every change from now on will be told. False: some may be missed. */
+  live(on: boolean): void;
+  /** These keys changed; `null`: everything may have (FLUSHALL, or Redis dropped its tracking table). */
+  changed(keys: string[] | null): void;
+}
+
+const INVALIDATE_CHANNEL = '__redis__:invalidate';
+
 export class RedisLink {
   readonly client: Redis;
   private readonly subscriber: Redis;
@@ -56,6 +75,12 @@ export class RedisLink {
   /** How long a closing connection may wait for Redis to acknowledge, ms. */
   private readonly disconnectTimeoutMs: number;
   private closed = false;
+  private tracker?: KeyTracker;
+  /** Bumped whenever tracking must be (re)established: an older attempt's result is ignored. */
+  private trackingRound = 0;
+  private trackingLive = false;
+  /** CLIENT ID of the notice connection, asked each time it connects (a RESP2 subscriber may run nothing else). */
+  private subscriberId?: number;
 
   constructor(private readonly opts: RedisLinkOptions) {
     const maxDelay = opts.reconnectMaxDelayMs ?? 2000;
@@ -76,12 +101,19 @@ export class RedisLink {
     this.client.on('error', (err: Error) => this.markDown('connection', err.message));
     this.client.on('close', () => this.markDown('connection', 'connection closed'));
 
-    this.subscriber = this.client.duplicate({ connectionName: 'mcp-worker-cache-sub', autoResubscribe: false });
-    this.subscriber.on('error', (err: Error) => opts.logger.debug('cache notice connection error', { error: err.message }));
-    this.subscriber.on('ready', () => {
-      for (const channel of this.handlers.keys()) this.subscribeOn(channel);
+    // RESP2: tracking notices redirected here arrive as pub/sub messages
+    // (under RESP3 they would be push frames, which ioredis does not deliver).
+    this.subscriber = this.client.duplicate({ connectionName: 'mcp-worker-cache-sub', autoResubscribe: false, protocol: 2 });
+    this.subscriber.on('error', (err: Error) => {
+      this.stopTracking();
+      opts.logger.debug('cache notice connection error', { error: err.message });
     });
+    this.subscriber.on('close', () => this.stopTracking());
+    this.subscriber.on('ready', () => void this.subscriberReady());
     this.subscriber.on('message', (channel: string, message: string) => this.handlers.get(channel)?.(message));
+    this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer | Buffer[] | null) => {
+      if (this.tracker && channel.toString() === INVALIDATE_CHANNEL) this.tracker.changed(Array.isArray(message) ? message.map(String) : null);
+    });
   }
 
   /** True while commands are being sent to Redis (connected and not cooling down). */
@@ -130,6 +162,12 @@ export class RedisLink {
     return (redis, ...args) => (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[name]!(...args);
   }
 
+  /** Tells `tracker` about every change to keys under its prefixes while it is live (one tracker per link). */
+  track(tracker: KeyTracker): void {
+    this.tracker = tracker;
+    this.startTracking();
+  }
+
   /** Delivers every message on `channel` to `handler` (one handler per channel). */
   listen(channel: string, handler: (message: string) => void): void {
     const isNew = !this.handlers.has(channel);
@@ -144,6 +182,7 @@ export class RedisLink {
    */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.stopTracking();
     this.closed = true;
     this.opts.metrics.redisUp.set(0);
     const clients = [this.client, this.subscriber];
@@ -153,6 +192,58 @@ export class RedisLink {
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.disconnectTimeoutMs + 50)));
     await Promise.race([ended, deadline]);
     clearTimeout(timer);
+  }
+
+  /** The notice connection (re)connected: its id first, then its subscriptions, then tracking. */
+  private async subscriberReady(): Promise<void> {
+    this.subscriberId = undefined;
+    try {
+      this.subscriberId = Number(await this.subscriber.client('ID'));
+    } catch (err) {
+      this.opts.logger.debug('cache notice connection: CLIENT ID failed', { error: (err as Error).message });
+    }
+    for (const channel of this.handlers.keys()) this.subscribeOn(channel);
+    this.startTracking();
+  }
+
+  /**
+   * (Re)establishes tracking once both connections are ready: the notice
+   * connection subscribes to the tracking channel, then the command
+   * connection turns CLIENT TRACKING on towards it (OFF first: a reconnected
+   * notice connection has a new id).
+   */
+  private startTracking(): void {
+    const tracker = this.tracker;
+    if (!tracker || this.closed) return;
+    this.stopTracking();
+    const round = this.trackingRound;
+    const id = this.subscriberId;
+    if (this.client.status !== 'ready' || this.subscriber.status !== 'ready' || id === undefined) return;
+    const establish = async () => {
+      await this.subscriber.subscribe(INVALIDATE_CHANNEL);
+      await this.client.client('TRACKING', 'OFF');
+      await this.client.client('TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', ...tracker.prefixes.flatMap((p) => ['PREFIX', p]));
+    };
+    establish().then(
+      () => {
+        if (round !== this.trackingRound || this.closed || this.state !== 'up') return;
+        this.trackingLive = true;
+        tracker.live(true);
+      },
+      (err: Error) => {
+        if (round !== this.trackingRound) return;
+        this.opts.metrics.errors.inc({ op: 'tracking' });
+        this.opts.logger.debug('cache key tracking not established; the near cache stays off', { error: err.message });
+      },
+    );
+  }
+
+  /** Any sign that a key-change notice could be missed. */
+  private stopTracking(): void {
+    this.trackingRound++;
+    if (!this.trackingLive) return;
+    this.trackingLive = false;
+    this.tracker?.live(false);
   }
 
   private subscribeOn(channel: string): void {
@@ -170,12 +261,14 @@ export class RedisLink {
     if (previous === 'down') this.opts.logger.info('cache Redis available again; caching resumed', { redis: this.opts.endpoint });
     else this.opts.logger.info('cache Redis connected', { redis: this.opts.endpoint });
     this.opts.onRecovered?.();
+    this.startTracking();
   }
 
   /** `countConnection`: connection events are counted here, command failures by `attempt`. */
   private markDown(op: RedisOp, reason: string, countConnection = true): void {
     if (this.closed) return;
     if (countConnection && op === 'connection' && reason !== 'connection closed') this.opts.metrics.errors.inc({ op });
+    this.stopTracking();
     if (this.state === 'down') return;
     this.state = 'down';
     this.opts.metrics.redisUp.set(0);
