@@ -3,6 +3,7 @@ import { moodleId, pageArg, perPageArg } from './args.js';
 import { flag, formatWhen, isoFromUnix } from './convert.js';
 import { defineTool } from './define.js';
 import { htmlToText, SUMMARY_MAX_CHARS } from './html.js';
+import { perObject } from './memo.js';
 import { renderList } from './render.js';
 
 /**
@@ -36,25 +37,24 @@ export const courseSchema = z.object({
 });
 export type Course = z.infer<typeof courseSchema>;
 
-export function toCourse(raw: RawCourse): Course {
-  return {
-    id: raw.id,
-    shortName: raw.shortname ?? '',
-    fullName: raw.fullname ?? raw.displayname ?? '',
-    categoryId: raw.categoryid ?? null,
-    categoryName: raw.categoryname ?? null,
-    summary: htmlToText(raw.summary, SUMMARY_MAX_CHARS),
-    startDate: isoFromUnix(raw.startdate),
-    endDate: isoFromUnix(raw.enddate),
-    visible: flag(raw.visible),
-  };
-}
+/** Converted once per Moodle answer object (see perObject): dates and HTML summaries are the costly part of a cached read. */
+export const toCourse = perObject((raw: RawCourse): Course => ({
+  id: raw.id,
+  shortName: raw.shortname ?? '',
+  fullName: raw.fullname ?? raw.displayname ?? '',
+  categoryId: raw.categoryid ?? null,
+  categoryName: raw.categoryname ?? null,
+  summary: htmlToText(raw.summary, SUMMARY_MAX_CHARS),
+  startDate: isoFromUnix(raw.startdate),
+  endDate: isoFromUnix(raw.enddate),
+  visible: flag(raw.visible),
+}));
 
-export function renderCourse(c: Course): string {
+export const renderCourse = perObject((c: Course): string => {
   const dates = c.startDate ? `, ${formatWhen(c.startDate).slice(0, 10)} to ${c.endDate ? formatWhen(c.endDate).slice(0, 10) : 'open end'}` : '';
   const hidden = c.visible === false ? ' [hidden]' : '';
   return `- [${c.id}] ${c.shortName}: ${c.fullName}${hidden}${dates}`;
-}
+});
 
 const pageFields = {
   total: z.number().int().describe('Number of matching courses across all pages.'),
