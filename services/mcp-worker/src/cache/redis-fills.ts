@@ -20,6 +20,7 @@
  * outcome is `redis_down` and the caller goes to Moodle without the cache.
  */
 import { randomBytes } from 'node:crypto';
+import { idSource } from '@moodle-mcp/common';
 import { decodeEntry, decodeNotice, encodeNotice, type Entry, type FillNotice } from './entry.js';
 import type { CallKeys } from './keys.js';
 import type { Redis } from 'ioredis';
@@ -102,16 +103,8 @@ export interface RedisFillsOptions {
   genTtlMs: number;
 }
 
-/**
- * Generation values for keys a lookup finds missing: unique without drawing
- * random bytes for every lookup (most find their generations present) — a
- * random prefix per process, then a counter.
- */
-const GEN_PREFIX = randomBytes(6).toString('base64url');
-let genCounter = 0;
-function newGen(): string {
-  return GEN_PREFIX + (genCounter++).toString(36);
-}
+/** Generation values for keys a lookup finds missing (most find their generations present). */
+const newGen = idSource();
 
 export class RedisFills {
   private readonly waiters = new Map<string, Set<Waiter>>();
@@ -132,7 +125,9 @@ export class RedisFills {
 
   /** Reads the entry and its generations; undefined when Redis is not usable. */
   async lookup(keys: CallKeys): Promise<Lookup | undefined> {
-    const reply = await this.link.attempt('lookup', (r) => this.scripts.lookup(r, keys.entry, keys.fnGen, keys.paramsGen, newGen(), newGen(), this.opts.genTtlMs));
+    const reply = await this.link.attempt('lookup', (r) =>
+      this.scripts.lookup(r, keys.entry, keys.fnGen, keys.paramsGen, newGen(), newGen(), this.opts.genTtlMs),
+    );
     if (!Array.isArray(reply)) return undefined;
     const [raw, g1, g2] = reply as [string | null, string, string];
     return { entry: decodeEntry(raw), bytes: raw?.length ?? 0, gens: `${g1}.${g2}` };

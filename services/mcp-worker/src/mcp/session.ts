@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { idSource } from '@moodle-mcp/common';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { errorResponse } from '../transport/jsonrpc.js';
 import { StreamTransport } from '../transport/streamTransport.js';
@@ -26,6 +26,9 @@ const INSTRUCTIONS =
  */
 const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 
+/** Session ids, for logs: unique, not secret. */
+const newSessionId = idSource();
+
 /** Methods a client may send before the initialize handshake. */
 const ALLOWED_BEFORE_INIT = new Set(['initialize', 'ping']);
 
@@ -47,7 +50,7 @@ export interface Session {
  * idle session costs little more than its socket.
  */
 export async function openSession(deps: SessionDeps, transport: Transport, onRefusedBeforeInit?: () => void): Promise<Session> {
-  const id = randomBytes(6).toString('hex');
+  const id = newSessionId();
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     instructions: INSTRUCTIONS,
