@@ -76,7 +76,7 @@ export const cacheEnvShape = {
    * Redis's key-change notices (see local-entries.ts): bytes of entries as
    * stored (decoded they take a few times more memory); 0 turns it off.
    */
-  CACHE_LOCAL_MAX_BYTES: env.int(32 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+  CACHE_LOCAL_MAX_BYTES: env.int(16 * 1024 * 1024, 0, 1024 * 1024 * 1024),
   /**
    * Longest wait for any one Redis command before the call goes on without
    * the cache (and Redis is skipped for a cool-down), ms. Not much less: a
