@@ -217,7 +217,7 @@ step_scale() {
 # counts `docker kill` as a stop by hand, which its restart policy leaves
 # down), while a client keeps opening new sessions through the VIP.
 step_kill() {
-  local victim before started pid loop_status
+  local victim before started pid pid_victim loop_status
   victim=$(service_ids mcp-worker | sed -n 2p)
   [ -n "$victim" ] || fail "no second worker container"
   before=$(podman inspect --format '{{.RestartCount}}' "$victim")
@@ -226,8 +226,11 @@ step_kill() {
   pid=$!
   started=$(backend_sessions)
   wait_until 60 "the session loop to start" sessions_beyond "$started"
+  # The time is taken once the kill is done: a session started before it may
+  # have landed on the victim (and may fail, fast); every later one must succeed.
+  pid_victim=$(podman inspect --format '{{.State.Pid}}' "$victim")
+  kill -9 "$pid_victim"
   date +%s%3N >"$WORK/killed"
-  kill -9 "$(podman inspect --format '{{.State.Pid}}' "$victim")"
   say "killed worker #2 at $(date -u +%T.%3N) (container ${victim:0:12}, restart policy unless-stopped)"
   local t0=$SECONDS
   wait_until 60 "worker #2 to be restarted" restarted "$victim" $((before + 1))
