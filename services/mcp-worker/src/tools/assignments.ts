@@ -4,6 +4,7 @@ import { flag, formatWhen, isoFromUnix } from './convert.js';
 import { defineTool } from './define.js';
 import { ToolInputError } from './errors.js';
 import { htmlToText, SUMMARY_MAX_CHARS } from './html.js';
+import { perObject } from './memo.js';
 import { renderList } from './render.js';
 
 /** The fields of mod_assign_get_assignments this tool reads. */
@@ -49,6 +50,20 @@ const assignmentSchema = z.object({
   description: z.string().describe('Assignment description as plain text, shortened (empty when hidden or none).'),
 });
 
+/** One item of Moodle's answer, converted once per answer object (perObject). */
+const toAssignment = perObject((a: RawAssignment) => ({
+  id: a.id,
+  cmid: a.cmid ?? null,
+  name: a.name ?? '',
+  dueDate: isoFromUnix(a.duedate),
+  cutoffDate: isoFromUnix(a.cutoffdate),
+  allowSubmissionsFrom: isoFromUnix(a.allowsubmissionsfromdate),
+  gradingDueDate: isoFromUnix(a.gradingduedate),
+  ...gradeKind(a.grade),
+  teamSubmission: flag(a.teamsubmission),
+  description: htmlToText(a.intro, SUMMARY_MAX_CHARS),
+}));
+
 export const getAssignments = defineTool({
   name: 'get_assignments',
   title: 'Assignments of a course',
@@ -76,18 +91,7 @@ export const getAssignments = defineTool({
           'Check the courseId with get_courses; the account must be enrolled in the course.',
       );
     }
-    const assignments = (course.assignments ?? []).map((a) => ({
-      id: a.id,
-      cmid: a.cmid ?? null,
-      name: a.name ?? '',
-      dueDate: isoFromUnix(a.duedate),
-      cutoffDate: isoFromUnix(a.cutoffdate),
-      allowSubmissionsFrom: isoFromUnix(a.allowsubmissionsfromdate),
-      gradingDueDate: isoFromUnix(a.gradingduedate),
-      ...gradeKind(a.grade),
-      teamSubmission: flag(a.teamsubmission),
-      description: htmlToText(a.intro, SUMMARY_MAX_CHARS),
-    }));
+    const assignments = (course.assignments ?? []).map(toAssignment);
     const courseName = course.fullname ?? course.shortname ?? '';
     const text = [
       `${courseName} (course ${courseId}): ${assignments.length} assignment${assignments.length === 1 ? '' : 's'}`,

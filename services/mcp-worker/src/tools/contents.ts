@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { courseIdArg, resolveCourseId } from './args.js';
 import { flag } from './convert.js';
 import { defineTool } from './define.js';
+import { perObject } from './memo.js';
 import { htmlToText, SUMMARY_MAX_CHARS } from './html.js';
 import { indent, plural, renderList } from './render.js';
 
@@ -54,6 +55,24 @@ const input = z.object({
   sectionNumber: z.number().int().min(0).optional().describe('Only this section (0 = the general section). Omit for all sections.'),
 });
 
+/** One item of Moodle's answer, converted once per answer object (perObject). */
+const toSection = perObject((s: RawSection) => ({
+  id: s.id,
+  number: s.section ?? null,
+  name: s.name ?? '',
+  visible: flag(s.visible),
+  summary: htmlToText(s.summary, SUMMARY_MAX_CHARS),
+  modules: (s.modules ?? []).map((m) => ({
+    cmid: m.id,
+    instanceId: m.instance ?? null,
+    type: m.modname ?? '',
+    name: m.name ?? '',
+    visible: flag(m.visible),
+    url: m.url ?? null,
+    description: m.description ? htmlToText(m.description, SUMMARY_MAX_CHARS) : null,
+  })),
+}));
+
 export const getCourseContents = defineTool({
   name: 'get_course_contents',
   title: 'Course sections and activities',
@@ -79,22 +98,7 @@ export const getCourseContents = defineTool({
     if (args.sectionNumber !== undefined) options.push({ name: 'sectionnumber', value: String(args.sectionNumber) });
     const raw = await ctx.moodle.call<RawSection[]>('core_course_get_contents', { courseid: courseId, options }, { signal: ctx.signal });
     const sections = raw
-      .map((s) => ({
-        id: s.id,
-        number: s.section ?? null,
-        name: s.name ?? '',
-        visible: flag(s.visible),
-        summary: htmlToText(s.summary, SUMMARY_MAX_CHARS),
-        modules: (s.modules ?? []).map((m) => ({
-          cmid: m.id,
-          instanceId: m.instance ?? null,
-          type: m.modname ?? '',
-          name: m.name ?? '',
-          visible: flag(m.visible),
-          url: m.url ?? null,
-          description: m.description ? htmlToText(m.description, SUMMARY_MAX_CHARS) : null,
-        })),
-      }))
+      .map(toSection)
       // With a module type filter Moodle still lists every section; those without such activities are noise.
       .filter((s) => args.moduleType === undefined || s.modules.length > 0);
     const moduleCount = sections.reduce((n, s) => n + s.modules.length, 0);

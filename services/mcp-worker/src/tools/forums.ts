@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { courseIdArg, moodleId, pageArg, perPageArg, resolveCourseId } from './args.js';
 import { flag, formatWhen, isoFromUnix, numberOrNull } from './convert.js';
 import { defineTool } from './define.js';
+import { perObject } from './memo.js';
 import { ToolInputError } from './errors.js';
 import { htmlToText, SUMMARY_MAX_CHARS } from './html.js';
 import { indent, renderList } from './render.js';
@@ -59,6 +60,21 @@ const forumSchema = z.object({
   discussions: z.array(discussionSchema).describe('The requested page, most recently active first.'),
 });
 
+/** One discussion of Moodle's answer, converted once per answer object (perObject). */
+const toDiscussion = perObject((d: RawDiscussion) => ({
+  id: d.discussion ?? d.id,
+  subject: d.name || d.subject || '',
+  author: d.userfullname ?? null,
+  authorId: d.userid ?? null,
+  createdAt: isoFromUnix(d.created),
+  lastActivity: isoFromUnix(d.timemodified),
+  replies: d.numreplies ?? 0,
+  unread: d.numunread ?? null,
+  pinned: flag(d.pinned),
+  locked: flag(d.locked),
+  message: htmlToText(d.message, SUMMARY_MAX_CHARS),
+}));
+
 export const getForumDiscussions = defineTool({
   name: 'get_forum_discussions',
   title: 'Forum discussions of a course',
@@ -110,19 +126,7 @@ export const getForumDiscussions = defineTool({
           name: f.name ?? '',
           type: f.type ?? null,
           discussionCount: numberOrNull(f.numdiscussions),
-          discussions: (res.discussions ?? []).map((d) => ({
-            id: d.discussion ?? d.id,
-            subject: d.name || d.subject || '',
-            author: d.userfullname ?? null,
-            authorId: d.userid ?? null,
-            createdAt: isoFromUnix(d.created),
-            lastActivity: isoFromUnix(d.timemodified),
-            replies: d.numreplies ?? 0,
-            unread: d.numunread ?? null,
-            pinned: flag(d.pinned),
-            locked: flag(d.locked),
-            message: htmlToText(d.message, SUMMARY_MAX_CHARS),
-          })),
+          discussions: (res.discussions ?? []).map(toDiscussion),
         };
       }),
     );

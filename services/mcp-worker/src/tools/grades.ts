@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { courseIdArg, moodleId, resolveCourseId } from './args.js';
 import { formatWhen, isoFromUnix, numberOrNull, roundGrade } from './convert.js';
 import { defineTool } from './define.js';
+import { perObject } from './memo.js';
 import { htmlToText } from './html.js';
 import { indent, plural, renderList } from './render.js';
 
@@ -53,7 +54,8 @@ const userSchema = z.object({
   items: z.array(itemSchema),
 });
 
-function toItem(i: RawGradeItem) {
+/** One grade item of Moodle's answer, converted once per answer object (perObject). */
+const toItem = perObject((i: RawGradeItem) => {
   const gradeText = i.gradeformatted && i.gradeformatted !== '-' ? htmlToText(i.gradeformatted) : null;
   return {
     id: i.id,
@@ -70,7 +72,7 @@ function toItem(i: RawGradeItem) {
     gradedAt: isoFromUnix(i.gradedategraded),
     hidden: i.gradeishidden ?? false,
   };
-}
+});
 
 export const getGrades = defineTool({
   name: 'get_grades',

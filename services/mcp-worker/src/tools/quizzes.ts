@@ -4,6 +4,7 @@ import { courseIdArg, moodleId, resolveCourseId } from './args.js';
 import { formatWhen, isoFromUnix, numberOrNull, roundGrade } from './convert.js';
 import { defineTool } from './define.js';
 import { htmlToText, SUMMARY_MAX_CHARS } from './html.js';
+import { perObject } from './memo.js';
 import { renderList } from './render.js';
 import type { ToolContext } from './types.js';
 
@@ -35,6 +36,20 @@ const quizSchema = z.object({
   description: z.string().describe('Quiz description as plain text, shortened.'),
 });
 
+/** One item of Moodle's answer, converted once per answer object (perObject). */
+const toQuiz = perObject((q: RawQuiz) => ({
+  id: q.id,
+  cmid: q.coursemodule ?? null,
+  name: q.name ?? '',
+  openDate: isoFromUnix(q.timeopen),
+  closeDate: isoFromUnix(q.timeclose),
+  timeLimitMinutes: q.timelimit ? roundGrade(q.timelimit / 60) : null,
+  attemptsAllowed: q.attempts ? q.attempts : null,
+  maxMarks: numberOrNull(q.sumgrades),
+  maxGrade: numberOrNull(q.grade),
+  description: htmlToText(q.intro, SUMMARY_MAX_CHARS),
+}));
+
 export const getQuizzes = defineTool({
   name: 'get_quizzes',
   title: 'Quizzes of a course',
@@ -49,20 +64,7 @@ export const getQuizzes = defineTool({
   async run(args, ctx) {
     const courseId = resolveCourseId(args.courseId, ctx);
     const res = await ctx.moodle.call<{ quizzes?: RawQuiz[] }>('mod_quiz_get_quizzes_by_courses', { courseids: [courseId] }, { signal: ctx.signal });
-    const quizzes = (res.quizzes ?? [])
-      .filter((q) => q.course === undefined || q.course === courseId)
-      .map((q) => ({
-        id: q.id,
-        cmid: q.coursemodule ?? null,
-        name: q.name ?? '',
-        openDate: isoFromUnix(q.timeopen),
-        closeDate: isoFromUnix(q.timeclose),
-        timeLimitMinutes: q.timelimit ? roundGrade(q.timelimit / 60) : null,
-        attemptsAllowed: q.attempts ? q.attempts : null,
-        maxMarks: numberOrNull(q.sumgrades),
-        maxGrade: numberOrNull(q.grade),
-        description: htmlToText(q.intro, SUMMARY_MAX_CHARS),
-      }));
+    const quizzes = (res.quizzes ?? []).filter((q) => q.course === undefined || q.course === courseId).map(toQuiz);
     const text = [
       `Course ${courseId}: ${quizzes.length} quiz${quizzes.length === 1 ? '' : 'zes'}`,
       renderList(

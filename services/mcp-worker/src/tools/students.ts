@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { courseIdArg, resolveCourseId } from './args.js';
 import { formatWhen, isoFromUnix } from './convert.js';
 import { defineTool } from './define.js';
+import { perObject } from './memo.js';
 import { plural, renderList } from './render.js';
 
 /** The fields of core_enrol_get_enrolled_users this tool reads. */
@@ -27,6 +28,16 @@ const userSchema = z.object({
   groups: z.array(z.string()).describe('Names of the course groups the user is in.'),
   lastCourseAccess: z.string().nullable().describe('Last visit to the course, ISO 8601; null if never.'),
 });
+
+/** One item of Moodle's answer, converted once per answer object (perObject). */
+const toUser = perObject((u: RawEnrolledUser) => ({
+  id: u.id,
+  fullName: u.fullname ?? [u.firstname, u.lastname].filter(Boolean).join(' '),
+  email: u.email ?? null,
+  roles: (u.roles ?? []).map((r) => r.shortname ?? '').filter(Boolean),
+  groups: (u.groups ?? []).map((g) => g.name ?? String(g.id)),
+  lastCourseAccess: isoFromUnix(u.lastcourseaccess),
+}));
 
 export const listStudents = defineTool({
   name: 'list_students',
@@ -75,16 +86,7 @@ export const listStudents = defineTool({
       },
       { signal: ctx.signal },
     );
-    const users = raw
-      .filter((u) => args.role === ALL_ROLES || (u.roles ?? []).some((r) => r.shortname === args.role))
-      .map((u) => ({
-        id: u.id,
-        fullName: u.fullname ?? [u.firstname, u.lastname].filter(Boolean).join(' '),
-        email: u.email ?? null,
-        roles: (u.roles ?? []).map((r) => r.shortname ?? '').filter(Boolean),
-        groups: (u.groups ?? []).map((g) => g.name ?? String(g.id)),
-        lastCourseAccess: isoFromUnix(u.lastcourseaccess),
-      }));
+    const users = raw.filter((u) => args.role === ALL_ROLES || (u.roles ?? []).some((r) => r.shortname === args.role)).map(toUser);
     // A full page means there may be more; Moodle does not send a total.
     const nextOffset = raw.length >= args.limit ? args.offset + raw.length : null;
     const who = args.role === ALL_ROLES ? 'enrolled users' : `users with role ${args.role}`;
