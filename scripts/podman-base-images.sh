@@ -4,7 +4,7 @@
 #        scripts/podman-base-images.sh --remove        (delete them again)
 #
 # No container registry is reachable on the test machines, so the base images
-# that docker-compose.yml and services/*/Dockerfile name cannot be pulled.
+# that docker-compose.yml and the Dockerfile name cannot be pulled.
 # This builds them from Debian bookworm packages instead and tags them with
 # exactly those names, so the project's images build FROM them unchanged:
 #   1. a debootstrap minbase root file system (the mirror is the one this

@@ -9,7 +9,7 @@ import { cleanup, composeConfig, composeVersion, renderedModel, ROOT, run, type 
 /**
  * The Docker Compose path, checked statically: no engine runs here. The real
  * `docker-compose` binary (Debian 12: 1.29) renders docker-compose.yml with a
- * test environment; the Dockerfiles, the worker image's entry point and the
+ * test environment; the Dockerfile, the worker image's entry point and the
  * container health check script are checked as files and as programs.
  */
 const SECRETS = { REDIS_PASSWORD: 'test-redis-password', STATS_PASSWORD: 'test-stats-password', GRAFANA_ADMIN_PASSWORD: 'test-grafana-password' };
@@ -126,36 +126,50 @@ describe('docker-compose.yml', () => {
   });
 });
 
-// Build stages and the runtime stage's contract, read from the files (no engine to build them here).
-describe.each(['mcp-worker', 'moodle-sim'])('services/%s/Dockerfile', (svc) => {
-  const text = read(`services/${svc}/Dockerfile`);
+// Build stages and each target's contract, read from the file (no engine to build them here).
+describe('Dockerfile', () => {
+  const text = read('Dockerfile');
   const lines = text.split('\n').filter((l) => l.trim() && !l.trimStart().startsWith('#'));
   const froms = lines.filter((l) => /^FROM\s/i.test(l));
-  const last = lines.slice(lines.lastIndexOf(froms[froms.length - 1]!));
+  /** The lines of one stage: its FROM up to the next FROM. */
+  const stage = (name: string): string[] => {
+    const start = lines.findIndex((l) => new RegExp(`^FROM \\S+ AS ${name}$`).test(l));
+    if (start < 0) return [];
+    const next = lines.findIndex((l, i) => i > start && /^FROM\s/i.test(l));
+    return lines.slice(start, next < 0 ? undefined : next);
+  };
 
-  it('is multi-stage on a Debian bookworm Node 20 base', () => {
-    expect(froms.length).toBeGreaterThanOrEqual(3);
+  it('is multi-stage on a Debian bookworm Node 20 base, compiling the whole workspace once', () => {
     expect(text).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
-    for (const from of froms) expect(from).toMatch(/^FROM \$\{NODE_IMAGE\}/);
+    for (const from of froms) expect(from).toMatch(/^FROM (\$\{NODE_IMAGE\}|runtime) AS [a-z-]+$/);
+    expect(stage('build').join('\n')).toMatch(/RUN npm ci --no-audit --no-fund\n/);
+    expect(stage('build').join('\n')).toContain('npx tsc -b services/mcp-worker services/moodle-sim services/proxy');
   });
 
-  it('compiles with the whole workspace and ships production dependencies only', () => {
-    expect(text).toMatch(/RUN npm ci --no-audit --no-fund\n/);
-    expect(text).toContain(`npx tsc -b services/${svc}`);
-    expect(text).toMatch(new RegExp(`npm ci --omit=dev --workspace @moodle-mcp/${svc} `));
+  it('ships, in every image, production dependencies of its own workspace only, as NODE_ENV=production', () => {
+    const runtime = stage('runtime').join('\n');
+    expect(runtime).toMatch(/^ARG SERVICE$/m);
+    expect(runtime).toContain('npm ci --omit=dev --workspace "@moodle-mcp/$SERVICE" ');
+    expect(runtime).toMatch(/ENV NODE_ENV=production/);
+    expect(runtime).toContain('COPY --from=build /app/services/${SERVICE}/dist/ services/${SERVICE}/dist/');
   });
 
-  it('runs as node with NODE_ENV=production, a health check, its ports and its main.js', () => {
-    expect(last.find((l) => /^USER\s/.test(l))).toBe('USER node');
-    expect(last.join('\n')).toMatch(/NODE_ENV=production/);
-    expect(last.some((l) => /^HEALTHCHECK\s/.test(l))).toBe(true);
-    expect(last.some((l) => /^EXPOSE\s+\d+/.test(l))).toBe(true);
-    expect(last.some((l) => /^LABEL\s/.test(l))).toBe(true);
-    expect(last[last.length - 1]).toBe(`CMD ["node", "services/${svc}/dist/main.js"]`);
-  });
+  describe.each(['mcp-worker', 'moodle-sim', 'proxy'])('target %s', (svc) => {
+    const target = stage(svc);
 
-  it('is the Dockerfile docker-compose.yml builds the service from', () => {
-    expect(service(svc).build?.dockerfile).toBe(`services/${svc}/Dockerfile`);
+    it('runs as node with a health check, its ports, its labels and its main.js', () => {
+      expect(target[0]).toBe(`FROM runtime AS ${svc}`);
+      expect(target.find((l) => /^USER\s/.test(l))).toBe('USER node');
+      expect(target.some((l) => /^HEALTHCHECK\s/.test(l))).toBe(true);
+      expect(target.some((l) => /^EXPOSE\s+\d+/.test(l))).toBe(true);
+      expect(target.some((l) => /^LABEL\s/.test(l))).toBe(true);
+      expect(target[target.length - 1]).toBe(`CMD ["node", "services/${svc}/dist/main.js"]`);
+    });
+
+    it('is the target docker-compose.yml builds the service from, with SERVICE set to it', () => {
+      const build = service(svc).build as { dockerfile?: string; target?: string; args?: Record<string, string> } | undefined;
+      expect(build).toMatchObject({ dockerfile: 'Dockerfile', target: svc, args: expect.objectContaining({ SERVICE: svc }) });
+    });
   });
 });
 
