@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { Controller, ProxyEvent } from './controller.js';
+import type { Controller } from './controller.js';
+import type { ProxyEvent } from './views.js';
 
 /**
  * `/ws`: every ProxyEvent, as one JSON text message, to every subscriber. On

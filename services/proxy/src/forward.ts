@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { Request, Response } from 'express';
 import type { Logger } from '@moodle-mcp/common';
-import type { Controller, WorkerView } from './controller.js';
+import type { Controller } from './controller.js';
+import type { WorkerView } from './views.js';
 
 const SESSION_HEADER = 'mcp-session-id';
 /** Hop-by-hop headers (RFC 9110 7.6.1) are not forwarded. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSim, type SimHandle } from '@moodle-mcp/moodle-sim';
 import { loadProxyConfig } from '../src/config.js';
-import type { ProxyEvent, WorkerView } from '../src/controller.js';
+import type { ProxyEvent, WorkerView } from '../src/views.js';
 import { startProxy, type ProxyHandle } from '../src/proxy.js';
 import { captureLogger } from '../../../test/helpers/captureLogger.js';
 import { startStack, type TestStack } from '../../../test/helpers/stack.js';
