@@ -75,7 +75,7 @@ it('empties on FLUSHALL (a notice without keys)', async () => {
   expect((await w.cache.callWithMeta(COURSES, {})).cache).toBe('miss');
 });
 
-it('serves nothing from memory once Redis is gone: calls go to Moodle', async () => {
+it('serves nothing from memory once Redis is gone (calls go to Moodle), and serves again once Redis is back', async () => {
   const w = await warmWorker();
   await t.redis.kill();
   try {
@@ -85,4 +85,10 @@ it('serves nothing from memory once Redis is gone: calls go to Moodle', async ()
   } finally {
     await t.redis.restart();
   }
+  // A new Redis process: the worker reconnects, turns tracking on again, and the near cache fills anew.
+  const hits = await localHits(w);
+  await waitFor('the near cache to answer again after the restart', async () => {
+    await w.cache.call(COURSES, {});
+    return (await localHits(w)) > hits;
+  });
 });
