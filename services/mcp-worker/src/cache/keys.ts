@@ -54,8 +54,19 @@ export function tokenHash(token: string): string {
   return sha256hex(token).slice(0, 32);
 }
 
+/** Hashes of recent parameter sets: a hot call's key costs no SHA-256. Emptied when full. */
+const PARAMS_HASHES = new Map<string, string>();
+const PARAMS_HASHES_MAX = 10_000;
+
 export function paramsHash(params: MoodleParams): string {
-  return sha256hex(canonicalJson(params)).slice(0, 32);
+  const canonical = canonicalJson(params);
+  let hash = PARAMS_HASHES.get(canonical);
+  if (hash === undefined) {
+    hash = sha256hex(canonical).slice(0, 32);
+    if (PARAMS_HASHES.size >= PARAMS_HASHES_MAX) PARAMS_HASHES.clear();
+    PARAMS_HASHES.set(canonical, hash);
+  }
+  return hash;
 }
 
 /** The keys for one cached call: entry, its two generations, and its lock. */

@@ -28,10 +28,12 @@ interface Held {
   bytes: number;
   /** When it was read from Redis (the owner's clock, ms). */
   readAt: number;
+  /** Answered since eviction last passed it (CLOCK: a second chance instead of reordering on every hit). */
+  used: boolean;
 }
 
 export class LocalEntries {
-  /** Entry key → held entry, least recently used first (Map order). */
+  /** Entry key → held entry, oldest first (Map order; see `used`). */
   private readonly held = new Map<string, Held>();
   /** Generation key → entry keys filled under it. */
   private readonly dependents = new Map<string, Set<string>>();
@@ -76,30 +78,33 @@ export class LocalEntries {
       this.remove(entryKey);
       return undefined;
     }
-    // Most recently used last.
-    this.held.delete(entryKey);
-    this.held.set(entryKey, h);
+    h.used = true;
     return h.entry;
   }
 
   /**
    * Keeps an entry just read from Redis, unless a notice arrived since its
    * lookup began (`epoch` then), the near cache is not live, or it is too
-   * large for it. Evicts the least recently used beyond maxBytes.
+   * large for it. Beyond maxBytes, evicts the oldest entries not answered
+   * since eviction last passed them (those get a second chance, at the end).
    */
   put(keys: CallKeys, entry: Entry, bytes: number, epoch: number, now: number): void {
     if (!this.on || epoch !== this.counter || bytes > this.maxBytes) return;
     this.remove(keys.entry);
-    this.held.set(keys.entry, { entry, gens: [keys.fnGen, keys.paramsGen], bytes, readAt: now });
+    this.held.set(keys.entry, { entry, gens: [keys.fnGen, keys.paramsGen], bytes, readAt: now, used: false });
     this.heldBytes += bytes;
     for (const g of [keys.fnGen, keys.paramsGen]) {
       let set = this.dependents.get(g);
       if (!set) this.dependents.set(g, (set = new Set()));
       set.add(keys.entry);
     }
-    for (const oldest of this.held.keys()) {
+    for (const [oldest, h] of this.held) {
       if (this.heldBytes <= this.maxBytes) break;
-      this.remove(oldest);
+      if (h.used && oldest !== keys.entry) {
+        h.used = false;
+        this.held.delete(oldest);
+        this.held.set(oldest, h);
+      } else this.remove(oldest);
     }
   }
 
