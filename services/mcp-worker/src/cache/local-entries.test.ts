@@ -54,7 +54,7 @@ describe('LocalEntries (the near cache)', () => {
     expect(l.size).toEqual({ entries: 1, bytes: 10 });
   });
 
-  it('keeps at most maxBytes, evicting the least recently used', () => {
+  it('keeps at most maxBytes, evicting the oldest entries not answered since eviction last passed them', () => {
     const l = live(30);
     const k = [1, 2, 3, 4].map((i) => keys.forCall('core_course_get_courses', { i }));
     for (const x of k.slice(0, 3)) l.put(x, entry(x.entry), 10, l.epoch, 0);
