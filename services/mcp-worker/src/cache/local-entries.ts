@@ -55,10 +55,6 @@ export class LocalEntries {
     return this.counter;
   }
 
-  get live(): boolean {
-    return this.on;
-  }
-
   get size(): { entries: number; bytes: number } {
     return { entries: this.held.size, bytes: this.heldBytes };
   }
@@ -100,7 +96,7 @@ export class LocalEntries {
     }
     for (const [oldest, h] of this.held) {
       if (this.heldBytes <= this.maxBytes) break;
-      if (h.used && oldest !== keys.entry) {
+      if (h.used) {
         h.used = false;
         this.held.delete(oldest);
         this.held.set(oldest, h);

@@ -78,7 +78,6 @@ export class RedisLink {
   private tracker?: KeyTracker;
   /** Bumped whenever tracking must be (re)established: an older attempt's result is ignored. */
   private trackingRound = 0;
-  private trackingLive = false;
   /** CLIENT ID of the notice connection, asked each time it connects (a RESP2 subscriber may run nothing else). */
   private subscriberId?: number;
 
@@ -227,7 +226,6 @@ export class RedisLink {
     establish().then(
       () => {
         if (round !== this.trackingRound || this.closed || this.state !== 'up') return;
-        this.trackingLive = true;
         tracker.live(true);
       },
       (err: Error) => {
@@ -238,11 +236,9 @@ export class RedisLink {
     );
   }
 
-  /** Any sign that a key-change notice could be missed. */
+  /** Any sign that a key-change notice could be missed (the tracker may hear it more than once). */
   private stopTracking(): void {
     this.trackingRound++;
-    if (!this.trackingLive) return;
-    this.trackingLive = false;
     this.tracker?.live(false);
   }
 
