@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { LineClient, type Answer } from './lineClient.js';
-import { cpuBusy, cpuTimes } from './proc.js';
+import { cpuBusy, cpuTimes, processCpuMs } from './proc.js';
 import { ticker } from './progress.js';
 import type { Call } from './readMix.js';
 import { percentiles } from './stats.js';
@@ -168,6 +168,8 @@ export interface CallPlan {
   /** Longest wait for one answer, ms. */
   timeoutMs: number;
   next: () => Call;
+  /** Groups of processes (e.g. HAProxy, the servers) whose CPU time per answered call the run reports, by name. */
+  cpuOf?: Record<string, readonly number[]>;
 }
 
 export interface CallStats {
@@ -182,6 +184,8 @@ export interface CallStats {
   latencyMs: Latency | null;
   /** Share of the machine's CPU time busy during the run (all processes, both cores), 0-1. */
   cpuBusy: number;
+  /** Per group of CallPlan.cpuOf: its processes' CPU time (user + system) during the run per answered call, µs. */
+  cpuPerCallUs?: Record<string, number>;
 }
 
 /** Runs `plan` on every client at once; returns when every lane has stopped. */
@@ -189,6 +193,8 @@ export async function runCalls(clients: LineClient[], plan: CallPlan, label: str
   const errors = new ErrorTally();
   const samples: number[] = [];
   const end = Date.now() + plan.durationMs;
+  const groups = Object.entries(plan.cpuOf ?? {});
+  const groupCpu0 = groups.map(([, pids]) => processCpuMs(pids));
   const cpu0 = cpuTimes();
   const t0 = performance.now();
   const stopTicker = ticker(
@@ -216,6 +222,8 @@ export async function runCalls(clients: LineClient[], plan: CallPlan, label: str
   );
   stopTicker();
   const wallSeconds = (performance.now() - t0) / 1000;
+  const perCall = (ms: number) => (samples.length ? Math.round((ms * 1000) / samples.length) : 0);
+  const cpuPerCallUs = groups.length ? Object.fromEntries(groups.map(([name, pids], i) => [name, perCall(processCpuMs(pids) - groupCpu0[i])])) : undefined;
   return {
     sessions: clients.length,
     pipeline: plan.pipeline,
@@ -226,6 +234,7 @@ export async function runCalls(clients: LineClient[], plan: CallPlan, label: str
     wallSeconds: Math.round(wallSeconds * 100) / 100,
     latencyMs: latency(samples),
     cpuBusy: Math.round(cpuBusy(cpu0) * 1000) / 1000,
+    ...(cpuPerCallUs ? { cpuPerCallUs } : {}),
   };
 }
 

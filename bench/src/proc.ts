@@ -220,6 +220,25 @@ export function availableMemoryBytes(): number {
   return Number(/^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
 }
 
+/**
+ * CPU time (user + system) the processes `pids` have used so far, ms; a
+ * process that has gone counts 0. /proc counts in USER_HZ ticks, which Linux
+ * fixes at 100 per second for user space.
+ */
+export function processCpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return ticks * 10;
+}
+
 /** Machine-wide CPU time counters (jiffies) from /proc/stat: busy and total. */
 export function cpuTimes(): { busy: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);

@@ -122,6 +122,18 @@ describe('benchmark scripts (smoke)', () => {
     expect(counts.filter(([, n]) => n !== 0)).toEqual([]);
     // Coalescing does not depend on speed: identical cold calls over two workers reach Moodle once.
     expect(j.scenarios[2].data.results.stack.identical.moodleRequests).toBe(1);
+    // Every cached get_courses run says what each process group spent per call; the ones that did the work spent some.
+    for (const [system, levels] of Object.entries(
+      j.scenarios[1].data.results as Record<string, Record<string, { getCourses: { cpuPerCallUs: Record<string, number> } }>>,
+    )) {
+      for (const level of Object.values(levels)) {
+        const cpu = level.getCourses.cpuPerCallUs;
+        expect(Object.keys(cpu).sort()).toEqual(['HAProxy', 'Redis', 'load generator', 'moodle-sim', 'servers']);
+        // Named, so that a failure says which system and group.
+        for (const group of ['servers', 'HAProxy', 'load generator'])
+          expect({ system, group, positive: cpu[group] > 0 }).toEqual({ system, group, positive: true });
+      }
+    }
     expect(j.targets).toHaveLength(7);
     for (const t of j.targets) expect(['yes', 'no', 'not measured']).toContain(t.met);
 

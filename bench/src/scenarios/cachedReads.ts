@@ -14,7 +14,7 @@ import { GET_COURSES, nextReadCall } from '../readMix.js';
 import { SYSTEMS, SYSTEM_LABEL } from '../systems.js';
 import { comparisonTable, type Table } from '../table.js';
 import { atLevel, eachLevel, eachSystem, errorKindNotes, failureNotes, levelValues, type Scenario } from './context.js';
-import { throughput, throughputMetrics, withSessions } from './measure.js';
+import { CPU_GROUPS, throughput, throughputMetrics, withSessions } from './measure.js';
 
 export interface CachedResult {
   sessions: number;
@@ -34,10 +34,10 @@ export const cachedReadsScenario: Scenario = {
         eachLevel(system, cached, async (count): Promise<CachedResult> => {
           const clients = all.slice(0, count);
           const label = `${SYSTEM_LABEL[system.name]}, ${clients.length} sessions`;
-          const getCourses = await throughput(ctx, clients, () => GET_COURSES, `${label}, get_courses`);
-          const mix = await throughput(ctx, clients, nextReadCall, `${label}, read mix`);
+          const getCourses = await throughput(ctx, system, clients, () => GET_COURSES, `${label}, get_courses`);
+          const mix = await throughput(ctx, system, clients, nextReadCall, `${label}, read mix`);
           const pipelined =
-            count === pipelinedAt ? await throughput(ctx, clients, () => GET_COURSES, `${label}, get_courses pipelined`, pipelineDepth) : undefined;
+            count === pipelinedAt ? await throughput(ctx, system, clients, () => GET_COURSES, `${label}, get_courses pipelined`, pipelineDepth) : undefined;
           return { sessions: clients.length, getCourses, mix, pipelined };
         }),
       ),
@@ -47,6 +47,10 @@ export const cachedReadsScenario: Scenario = {
       comparisonTable(`${count.toLocaleString('en-US')} concurrent session${count === 1 ? '' : 's'}, one call outstanding each`, [
         ...throughputMetrics(results, count, 'get_courses', (r) => r.getCourses),
         { name: 'get_courses: machine CPU busy, %', values: levelValues(results, count, (r) => Math.round(r.getCourses.cpuBusy * 100)), ratio: false },
+        ...CPU_GROUPS.map((group) => ({
+          name: `get_courses: CPU per call, µs: ${group}`,
+          values: levelValues(results, count, (r) => r.getCourses.cpuPerCallUs?.[group] ?? 'not measured'),
+        })),
         ...throughputMetrics(results, count, 'read mix', (r) => r.mix, ['p50', 'p99']),
         ...(count === pipelinedAt
           ? throughputMetrics(results, count, `get_courses, ${pipelineDepth} pipelined per session`, (r) => r.pipelined, ['p50', 'p99'])
@@ -57,6 +61,7 @@ export const cachedReadsScenario: Scenario = {
     const notes = [
       ...(reduced.length ? [`The old way ran with ${ctx.env.oldMaxProcs} sessions where ${reduced.join(', ')} were asked for (its process cap).`] : []),
       `Each run: at most ${(ctx.sizes.runMs / 1000).toFixed(1)} s and ${ctx.sizes.runCalls.toLocaleString('en-US')} calls. The load generator, HAProxy and the servers share the machine's CPU.`,
+      "CPU per call: each process group's CPU time (user + system, from /proc) during the get_courses run divided by the calls answered. Servers: the stack's workers, the old way's socat and its forked workers, the echo server. The old way goes to moodle-sim on every call (it has no shared cache); the stack answers from its cache.",
       ...errorKindNotes(results, (count) => `${count} sessions`),
       ...failureNotes(results, (count) => `${count} sessions`),
     ];

@@ -46,10 +46,28 @@ export async function withSessions<T>(
   }
 }
 
-/** A bounded closed-loop run of `next` on every client. */
-export function throughput(ctx: Ctx, clients: LineClient[], next: () => Call, label: string, pipeline = 1): Promise<CallStats> {
+/** The processes whose CPU time per call a throughput run on `system` reports, in the order its tables show them. */
+export const CPU_GROUPS = ['servers', 'HAProxy', 'load generator', 'Redis', 'moodle-sim'] as const;
+
+function cpuGroups(ctx: Ctx, system: RunningSystem): Record<(typeof CPU_GROUPS)[number], number[]> {
+  const { haproxy, redis, sim } = ctx.env;
+  return {
+    servers: system.pids().filter((pid) => pid !== redis.pid),
+    HAProxy: [haproxy.pid],
+    'load generator': [process.pid],
+    Redis: [redis.pid],
+    'moodle-sim': sim.proc.pid === undefined ? [] : [sim.proc.pid],
+  };
+}
+
+/** A bounded closed-loop run of `next` on every client of `system`, with the CPU time per call of each process group. */
+export function throughput(ctx: Ctx, system: RunningSystem, clients: LineClient[], next: () => Call, label: string, pipeline = 1): Promise<CallStats> {
   const perSession = Math.max(1, Math.ceil(ctx.sizes.runCalls / (clients.length * pipeline)) * pipeline);
-  return runCalls(clients, { perSession, pipeline, durationMs: ctx.sizes.runMs, timeoutMs: ctx.sizes.callTimeoutMs, next }, label);
+  return runCalls(
+    clients,
+    { perSession, pipeline, durationMs: ctx.sizes.runMs, timeoutMs: ctx.sizes.callTimeoutMs, next, cpuOf: cpuGroups(ctx, system) },
+    label,
+  );
 }
 
 /** Rows of one throughput run at one level: calls/s, latency percentiles, errors. */

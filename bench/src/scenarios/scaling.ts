@@ -22,7 +22,7 @@ function measure(ctx: Ctx) {
   return (system: RunningSystem) =>
     withSessions(ctx, system, ctx.sizes.scalingAt, async (clients, sessions) => ({
       sessions,
-      calls: await throughput(ctx, clients, () => GET_COURSES, `${SYSTEM_LABEL[system.name]}, ${sessions} sessions, get_courses`),
+      calls: await throughput(ctx, system, clients, () => GET_COURSES, `${SYSTEM_LABEL[system.name]}, ${sessions} sessions, get_courses`),
     }));
 }
 
@@ -42,8 +42,8 @@ export const scalingScenario: Scenario = {
     };
     const callsPerSecond = (r: ScalingResult | { error: string } | undefined) => (r && !isFailure(r) ? r.calls.callsPerSecond : undefined);
     const row = (label: string, r: ScalingResult | { error: string } | undefined): string[] => {
-      if (!r) return [label, 'not run', '', '', '', '', '', ''];
-      if (isFailure(r)) return [label, 'failed', '', '', '', '', '', ''];
+      if (!r) return [label, 'not run', '', '', '', '', '', '', ''];
+      if (isFailure(r)) return [label, 'failed', '', '', '', '', '', '', ''];
       const c = r.calls;
       return [
         label,
@@ -52,13 +52,14 @@ export const scalingScenario: Scenario = {
         fmt(c.latencyMs?.p99),
         fmt(c.errors),
         fmt(Math.round(c.cpuBusy * 100)),
+        fmt(c.cpuPerCallUs?.servers),
         ratio(c.callsPerSecond, callsPerSecond(refs.old)),
         ratio(c.callsPerSecond, callsPerSecond(refs.echo)),
       ];
     };
     const table: Table = {
       title: `${ctx.sizes.scalingAt} concurrent sessions, cached get_courses, one call outstanding each`,
-      columns: ['', 'calls/s', 'p50, ms', 'p99, ms', 'errors', 'machine CPU busy, %', '÷ old way', '÷ echo limit'],
+      columns: ['', 'calls/s', 'p50, ms', 'p99, ms', 'errors', 'machine CPU busy, %', "servers' CPU per call, µs", '÷ old way', '÷ echo limit'],
       rows: [
         ...ctx.sizes.scalingWorkers.map((w) => row(`stack, ${w} worker${w === 1 ? '' : 's'}`, stack[w].stack)),
         row(SYSTEM_LABEL.old, refs.old),
