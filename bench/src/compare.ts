@@ -24,7 +24,7 @@ import { startBenchRedis, type BenchRedis } from './redisProc.js';
 import { describeMachine, writeResults, type BenchResults, type ScenarioRecord } from './report.js';
 import { cachedReadsScenario } from './scenarios/cachedReads.js';
 import { coldReadsScenario } from './scenarios/coldReads.js';
-import { FULL, QUICK, isFailure, type Ctx, type Scenario } from './scenarios/context.js';
+import { FULL, QUICK, SETTLED_BUSY, isFailure, type Ctx, type Scenario, type Settled } from './scenarios/context.js';
 import { idleSessionsScenario } from './scenarios/idleSessions.js';
 import { scalingScenario } from './scenarios/scaling.js';
 import { setupScenario } from './scenarios/setup.js';
@@ -83,6 +83,13 @@ function newRecord(scenario: Scenario): ScenarioRecord {
   };
 }
 
+/** Says how quiet the machine was before each system was measured. */
+function settledNote(settled: Settled[], settleMs: number): string[] {
+  if (!settled.length) return [];
+  const each = settled.map((s) => `${s.system} ${Math.round(s.cpuBusy * 100)} %${s.waitedS > 0.6 ? ` (after ${s.waitedS} s)` : ''}`);
+  return [`Before each system, the benchmark waited for the CPU to be under ${Math.round(SETTLED_BUSY * 100)} % busy (at most ${settleMs / 1000} s); it was: ${each.join(', ')}.`];
+}
+
 /** Size of a cached get_courses answer through the stack: the echo server answers with this many bytes. */
 async function cachedAnswerBytes(env: BenchEnv, workers: number): Promise<number> {
   return withSystem(env, 'stack', workers, async () => {
@@ -125,7 +132,7 @@ async function main(o: Parsed<typeof OPTIONS>): Promise<void> {
     const env: BenchEnv = { dir, haproxy, redis, sim, echoReplyBytes: 0, oldMaxProcs, warmUpCalls: sizes.warmUpCalls };
     env.echoReplyBytes = echoReplyBytes = await cachedAnswerBytes(env, o.workers);
     say(`HAProxy on 127.0.0.1:${haproxy.port}; a cached get_courses answer is ${echoReplyBytes} bytes (the echo server answers with as many)`);
-    const ctx: Ctx = { env, sizes, workers: o.workers, latencyMs: o['latency-ms'], aborted: () => interrupted, shared: {} };
+    const ctx: Ctx = { env, sizes, workers: o.workers, latencyMs: o['latency-ms'], aborted: () => interrupted, shared: {}, settled: [] };
     for (const scenario of selected) {
       const record = newRecord(scenario);
       records.push(record);
@@ -134,8 +141,10 @@ async function main(o: Parsed<typeof OPTIONS>): Promise<void> {
         record.error = interrupted ? 'not run: interrupted' : `not run: the run's time limit (--timeout-s ${o['timeout-s']}) had passed`;
       } else {
         say(`scenario ${scenario.id}/${SCENARIOS.length}: ${scenario.title} (load average ${record.loadavg.start.join(' / ')})`);
+        ctx.settled = [];
         try {
           Object.assign(record, await scenario.run(ctx));
+          record.notes.push(...settledNote(ctx.settled, sizes.settleMs));
           const failed = failuresIn(record.data);
           record.ok = !interrupted && failed === 0;
           if (interrupted) record.error = 'interrupted';

@@ -109,6 +109,7 @@ describe('benchmark scripts (smoke)', () => {
       expect(s.loadavg.start).toHaveLength(3);
       expect(s.loadavg.end).toHaveLength(3);
       expect(s.tables.length).toBeGreaterThan(0);
+      expect(s.notes.join('\n')).toMatch(/Before each system, the benchmark waited for the CPU to be under 30 % busy .*: stack \(\d workers?\) \d+ %/);
       for (const t of s.tables) {
         expect(t.rows.length).toBeGreaterThan(0);
         for (const row of t.rows) expect(row).toHaveLength(t.columns.length);

@@ -4,6 +4,7 @@
  * turn and records a failure instead of throwing it.
  */
 import type { CallStats } from '../load.js';
+import { cpuBusy, cpuTimes, sleep } from '../proc.js';
 import { say } from '../progress.js';
 import { SYSTEMS, SYSTEM_LABEL, withSystem, type BenchEnv, type RunningSystem, type SystemName } from '../systems.js';
 import type { Cell, Table } from '../table.js';
@@ -33,6 +34,8 @@ export interface Sizes {
   callTimeoutMs: number;
   /** Calls that warm up a freshly started stack or echo server (BenchEnv.warmUpCalls). */
   warmUpCalls: number;
+  /** Longest wait, before each system is measured, for the machine's CPU to fall below SETTLED_BUSY (what the previous system left running: the old way's processes exiting, sockets closing), ms. */
+  settleMs: number;
 }
 
 export const FULL: Sizes = {
@@ -50,6 +53,7 @@ export const FULL: Sizes = {
   setupTimeoutMs: 60_000,
   callTimeoutMs: 30_000,
   warmUpCalls: 3_000,
+  settleMs: 20_000,
 };
 
 /**
@@ -72,6 +76,7 @@ export const QUICK: Sizes = {
   setupTimeoutMs: 30_000,
   callTimeoutMs: 10_000,
   warmUpCalls: 100,
+  settleMs: 2_000,
 };
 
 export interface Ctx {
@@ -88,6 +93,36 @@ export interface Ctx {
     /** Scenario 2: cached get_courses at Sizes.scalingAt sessions, per system (scenario 5's references). */
     cachedGetCourses?: Partial<Record<SystemName, CallStats>>;
   };
+  /** How settled the machine was before each system of the current scenario (see settle). */
+  settled: Settled[];
+}
+
+/** Before a system was measured: how long the benchmark waited, and how busy the CPU was when it went on. */
+export interface Settled {
+  system: string;
+  waitedS: number;
+  cpuBusy: number;
+}
+
+/** The machine counts as settled below this share of busy CPU. */
+export const SETTLED_BUSY = 0.3;
+
+/**
+ * Waits (at most Sizes.settleMs) until the machine's CPU, over half a second,
+ * is less than SETTLED_BUSY busy, so one system's leftovers do not weigh on
+ * the next one's figures; records how long and how busy in ctx.settled.
+ */
+async function settle(ctx: Ctx, system: string): Promise<void> {
+  const started = Date.now();
+  let busy = 1;
+  do {
+    const before = cpuTimes();
+    await sleep(500);
+    busy = cpuBusy(before);
+  } while (busy >= SETTLED_BUSY && Date.now() - started < ctx.sizes.settleMs && !ctx.aborted());
+  const waitedS = Math.round((Date.now() - started) / 100) / 10;
+  ctx.settled.push({ system, waitedS, cpuBusy: Math.round(busy * 100) / 100 });
+  if (busy >= SETTLED_BUSY) say(`  the CPU is still ${Math.round(busy * 100)} % busy after ${waitedS} s; measuring anyway`);
 }
 
 export interface ScenarioOutcome {
@@ -131,6 +166,7 @@ export async function eachSystem<T>(
       ` ${SYSTEM_LABEL[name]}${name === 'stack' ? ` (${opts.workers ?? ctx.workers} workers)` : name === 'old' ? ` (at most ${ctx.env.oldMaxProcs} processes)` : ''}`,
     );
     try {
+      await settle(ctx, name === 'stack' ? `${SYSTEM_LABEL.stack} (${opts.workers ?? ctx.workers} workers)` : SYSTEM_LABEL[name]);
       out[name] = await withSystem(ctx.env, name, opts.workers ?? ctx.workers, measure);
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
