@@ -100,7 +100,6 @@ export function stopChildrenOnSignals(onSignal: (signal: NodeJS.Signals) => void
   process.on('SIGTERM', handler);
 }
 
-/** A port that was free a moment ago. */
 /** Whether `port` on 127.0.0.1 can be listened on right now. */
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -160,7 +160,7 @@ describe('benchmark scripts (smoke)', () => {
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
         if (stderr.includes('scenario 1/5') && !started.length) {
-          // HAProxy, Redis, moodle-sim and the stack's workers run now.
+          // HAProxy, Redis and moodle-sim run now (the stack's workers start once the CPU has settled).
           started = tree(child.pid!);
           clearTimeout(timer);
           resolve();

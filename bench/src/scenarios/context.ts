@@ -158,6 +158,8 @@ export async function eachSystem<T>(
 ): Promise<PerSystem<T>> {
   const out: PerSystem<T> = {};
   for (const name of opts.systems ?? SYSTEMS) {
+    if (!ctx.aborted()) await settle(ctx, name === 'stack' ? `${SYSTEM_LABEL.stack} (${opts.workers ?? ctx.workers} workers)` : SYSTEM_LABEL[name]);
+    // Asked again after the wait: Ctrl-C during it starts nothing more.
     if (ctx.aborted()) {
       out[name] = { error: 'interrupted' };
       continue;
@@ -166,7 +168,6 @@ export async function eachSystem<T>(
       ` ${SYSTEM_LABEL[name]}${name === 'stack' ? ` (${opts.workers ?? ctx.workers} workers)` : name === 'old' ? ` (at most ${ctx.env.oldMaxProcs} processes)` : ''}`,
     );
     try {
-      await settle(ctx, name === 'stack' ? `${SYSTEM_LABEL.stack} (${opts.workers ?? ctx.workers} workers)` : SYSTEM_LABEL[name]);
       out[name] = await withSystem(ctx.env, name, opts.workers ?? ctx.workers, measure);
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
