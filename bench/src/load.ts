@@ -186,6 +186,8 @@ export interface CallStats {
   cpuBusy: number;
   /** Per group of CallPlan.cpuOf: its processes' CPU time (user + system) during the run per answered call, µs. */
   cpuPerCallUs?: Record<string, number>;
+  /** When the run was repeated (and this is the median one): every run's calls/s, in order. */
+  repeatsCallsPerSecond?: number[];
 }
 
 /** Runs `plan` on every client at once; returns when every lane has stopped. */

@@ -20,6 +20,8 @@ export interface Sizes {
   /** 2 and 5: length of each throughput run, ms, and its most calls in all. */
   runMs: number;
   runCalls: number;
+  /** 2 and 5: the cached get_courses runs are made this many times; the median one counts. */
+  repeats: number;
   /** 3: cold calls one at a time, and identical cold calls at once. */
   coldCalls: number;
   identical: number;
@@ -45,6 +47,7 @@ export const FULL: Sizes = {
   pipelineDepth: 8,
   runMs: 4_000,
   runCalls: 200_000,
+  repeats: 3,
   coldCalls: 20,
   identical: 1000,
   idle: [1000, 5000],
@@ -68,6 +71,7 @@ export const QUICK: Sizes = {
   pipelineDepth: 4,
   runMs: 300,
   runCalls: 1_500,
+  repeats: 3,
   coldCalls: 3,
   identical: 6,
   idle: [10],

@@ -22,7 +22,7 @@ function measure(ctx: Ctx) {
   return (system: RunningSystem) =>
     withSessions(ctx, system, ctx.sizes.scalingAt, async (clients, sessions) => ({
       sessions,
-      calls: await throughput(ctx, system, clients, () => GET_COURSES, `${SYSTEM_LABEL[system.name]}, ${sessions} sessions, get_courses`),
+      calls: await throughput(ctx, system, clients, () => GET_COURSES, `${SYSTEM_LABEL[system.name]}, ${sessions} sessions, get_courses`, { repeat: true }),
     }));
 }
 
@@ -66,7 +66,12 @@ export const scalingScenario: Scenario = {
         row(SYSTEM_LABEL.echo, refs.echo),
       ],
     };
+    const runs = ctx.sizes.scalingWorkers
+      .map((w) => [w, stack[w]?.stack] as const)
+      .filter((p): p is readonly [number, ScalingResult] => !!p[1] && !isFailure(p[1]) && !!p[1].calls.repeatsCallsPerSecond)
+      .map(([w, r]) => `${w} worker${w === 1 ? '' : 's'} ${r.calls.repeatsCallsPerSecond!.map((v) => v.toLocaleString('en-US')).join(' / ')}`);
     const notes = [flatteningNote(ctx, stack)];
+    if (runs.length) notes.push(`The stack's calls/s in each of its ${ctx.sizes.repeats} runs (the median one is in the table): ${runs.join('; ')}.`);
     if (reused.length) notes.push(`${reused.map((s) => SYSTEM_LABEL[s]).join(' and ')}: the get_courses run of scenario 2 at the same concurrency.`);
     for (const [w, r] of Object.entries(stack)) notes.push(...errorKindNotes(r, () => `${w} workers`), ...failureNotes(r).map((n) => `${w} workers: ${n}`));
     notes.push(...errorKindNotes(refs), ...failureNotes(refs));
