@@ -154,33 +154,50 @@ async function behindHaproxy(env: BenchEnv, system: RunningSystem, servers: Para
 
 /**
  * Starts `name` behind HAProxy (`workers`: the stack's worker count). The
- * stack and the echo server are then warmed up -- one session lists the
- * tools and calls get_courses BenchEnv.warmUpCalls times, so the hot path is
- * compiled -- since in production they run for days; the old way starts
- * cold for every session, which is its point.
+ * stack and the echo server are then warmed up -- a session on every server
+ * process lists the tools and calls get_courses BenchEnv.warmUpCalls times,
+ * so the hot path is compiled -- since in production they run for days; the
+ * old way starts cold for every session, which is its point. The stack's
+ * workers are warmed on their own ports (they take connections without a
+ * PROXY header here): through HAProxy one session lands on one worker, and
+ * the others were measured cold, compiling while they were measured.
  */
 export async function startSystem(env: BenchEnv, name: SystemName, workers = 2): Promise<RunningSystem> {
   const system = await (name === 'stack' ? startStack(env, workers) : name === 'old' ? startOldWay(env) : startEcho(env));
   if (name !== 'old') {
-    const warm = await openSessions(env.haproxy.port, 1, { timeoutMs: 30_000, label: 'warm-up', firstCall: GET_COURSES });
+    const ports = name === 'stack' ? system.workers.map((w) => w.mcpPort) : [env.haproxy.port];
+    const sets = await Promise.all(ports.map((port) => openSessions(port, 1, { timeoutMs: 30_000, label: 'warm-up', firstCall: GET_COURSES })));
+    const clients = sets.flatMap((set) => set.clients);
     try {
-      if (!warm.opened) throw new Error(`${SYSTEM_LABEL[name]}: the warm-up session failed: ${JSON.stringify(warm.errors.toJSON())}`);
-      await warm.clients[0].request('tools/list', {});
+      const failed = sets.find((set) => !set.opened);
+      if (failed) throw new Error(`${SYSTEM_LABEL[name]}: a warm-up session failed: ${JSON.stringify(failed.errors.toJSON())}`);
+      await Promise.all(clients.map((client) => client.request('tools/list', {})));
       const calls = await runCalls(
-        warm.clients,
+        clients,
         { perSession: env.warmUpCalls, pipeline: 8, durationMs: 30_000, timeoutMs: 30_000, next: () => GET_COURSES },
         'warm-up',
       );
       if (calls.errors) throw new Error(`${SYSTEM_LABEL[name]}: warm-up calls failed: ${JSON.stringify(calls.errorKinds)}`);
+      for (const w of system.workers) {
+        const answered = toolCallsIn(await w.metrics());
+        if (answered < env.warmUpCalls) throw new Error(`worker ${w.id} answered ${answered} calls in the warm-up, not ${env.warmUpCalls}`);
+      }
     } catch (err) {
       await system.stop();
       throw err;
     } finally {
-      closeAll(warm.clients);
+      closeAll(clients);
     }
     await system.clear();
   }
   return system;
+}
+
+/** The tool calls a worker has answered, from its Prometheus metrics. */
+function toolCallsIn(metrics: string): number {
+  let sum = 0;
+  for (const m of metrics.matchAll(/^mcp_tool_calls_total\{[^}]*\} (\d+)$/gm)) sum += Number(m[1]);
+  return sum;
 }
 
 /** Runs `fn` with `name` started behind HAProxy, and always stops it. */
