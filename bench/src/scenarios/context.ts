@@ -161,18 +161,18 @@ export async function eachSystem<T>(
   opts: { systems?: readonly SystemName[]; workers?: number } = {},
 ): Promise<PerSystem<T>> {
   const out: PerSystem<T> = {};
+  const workers = opts.workers ?? ctx.workers;
+  const stackLabel = `${SYSTEM_LABEL.stack} (${workers} worker${workers === 1 ? '' : 's'})`;
   for (const name of opts.systems ?? SYSTEMS) {
-    if (!ctx.aborted()) await settle(ctx, name === 'stack' ? `${SYSTEM_LABEL.stack} (${opts.workers ?? ctx.workers} workers)` : SYSTEM_LABEL[name]);
+    if (!ctx.aborted()) await settle(ctx, name === 'stack' ? stackLabel : SYSTEM_LABEL[name]);
     // Asked again after the wait: Ctrl-C during it starts nothing more.
     if (ctx.aborted()) {
       out[name] = { error: 'interrupted' };
       continue;
     }
-    say(
-      ` ${SYSTEM_LABEL[name]}${name === 'stack' ? ` (${opts.workers ?? ctx.workers} workers)` : name === 'old' ? ` (at most ${ctx.env.oldMaxProcs} processes)` : ''}`,
-    );
+    say(` ${name === 'stack' ? stackLabel : name === 'old' ? `${SYSTEM_LABEL.old} (at most ${ctx.env.oldMaxProcs} processes)` : SYSTEM_LABEL[name]}`);
     try {
-      out[name] = await withSystem(ctx.env, name, opts.workers ?? ctx.workers, measure);
+      out[name] = await withSystem(ctx.env, name, workers, measure);
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       say(`  ${SYSTEM_LABEL[name]} failed: ${error}`);
