@@ -80,21 +80,19 @@ export const scalingScenario: Scenario = {
 };
 
 /** Says in words where the curve flattens or falls: the gain from each step in workers, and how busy the CPU was. */
-function flatteningNote(ctx: Ctx, stack: Record<string, PerSystem<ScalingResult>>): string {
+export function flatteningNote(ctx: Ctx, stack: Record<string, PerSystem<ScalingResult>>): string {
   const points = ctx.sizes.scalingWorkers.map((w) => ({ w, r: stack[w]?.stack })).filter((p): p is { w: number; r: ScalingResult } => !!p.r && !isFailure(p.r));
   if (points.length < 2) return 'Too few worker counts measured to say how the stack scales.';
   const steps = points.slice(1).map((p, i) => `${points[i].w} → ${p.w} workers: × ${ratio(p.r.calls.callsPerSecond, points[i].r.calls.callsPerSecond)}`);
   const busiest = points.reduce((a, b) => (b.r.calls.cpuBusy > a.r.calls.cpuBusy ? b : a));
   const best = points.reduce((a, b) => (b.r.calls.callsPerSecond > a.r.calls.callsPerSecond ? b : a));
-  const gain = (i: number) => points[i + 1].r.calls.callsPerSecond / points[i].r.calls.callsPerSecond;
-  const flatFrom = points.slice(1).findIndex((_, i) => gain(i) < 1.15);
+  const gains = points.slice(1).map((p, i) => p.r.calls.callsPerSecond / points[i].r.calls.callsPerSecond);
   const cores = `this machine has ${os.cpus().length} cores and its CPU was up to ${Math.round(busiest.r.calls.cpuBusy * 100)} % busy (load generator, HAProxy, Redis and workers together)`;
-  if (flatFrom < 0) return `${steps.join('; ')}. The stack gained from every added worker (${cores}).`;
-  const falls = points.slice(1).some((_, i) => gain(i) < 0.95);
-  return (
-    `${steps.join('; ')}. ` +
-    (falls
-      ? `Throughput is highest with ${best.w} worker${best.w === 1 ? '' : 's'} and falls with more: ${cores}, so added workers only share the same cores and add switching between processes.`
-      : `The curve is flat from ${points[flatFrom].w} workers on: ${cores}, so added workers only share the same cores.`)
-  );
+  const plural = (w: number) => `${w} worker${w === 1 ? '' : 's'}`;
+  if (gains.every((g) => g >= 0.85 && g < 1.15))
+    return `${steps.join('; ')}. The curve is flat (every step within ±15 %, about what runs differ by): ${cores}, so added workers only share the same cores.`;
+  if (gains.every((g) => g >= 0.95)) return `${steps.join('; ')}. The stack gained from added workers (${cores}).`;
+  if (best === points[0])
+    return `${steps.join('; ')}. Throughput is highest with ${plural(best.w)} and falls with more: ${cores}, so added workers only share the same cores and add switching between processes.`;
+  return `${steps.join('; ')}. Throughput is highest with ${plural(best.w)}: ${cores}, so beyond that added workers only share the same cores.`;
 }
