@@ -129,6 +129,24 @@ async function settle(ctx: Ctx, system: string): Promise<void> {
   if (busy >= SETTLED_BUSY) say(`  the CPU is still ${Math.round(busy * 100)} % busy after ${waitedS} s; measuring anyway`);
 }
 
+/**
+ * Runs `once` `times` times (after Ctrl-C no further run starts; there is
+ * always one), labelled "(run i of n)" when there are several, and returns
+ * every run and the median one by `key` (of an even count, the lower).
+ */
+export async function medianRun<T>(
+  ctx: Ctx,
+  times: number,
+  label: string,
+  once: (label: string) => Promise<T>,
+  key: (r: T) => number,
+): Promise<{ median: T; runs: T[] }> {
+  const runs: T[] = [];
+  for (let i = 1; i <= times && (i === 1 || !ctx.aborted()); i++) runs.push(await once(times > 1 ? `${label} (run ${i} of ${times})` : label));
+  const median = [...runs].sort((a, b) => key(a) - key(b))[Math.floor((runs.length - 1) / 2)];
+  return { median, runs };
+}
+
 export interface ScenarioOutcome {
   tables: Table[];
   notes: string[];

@@ -7,7 +7,7 @@ import { answerFailure, closeAll, openSessions, runCalls, type CallStats } from 
 import { everyReadCall, type Call } from '../readMix.js';
 import { SYSTEM_LABEL, type RunningSystem } from '../systems.js';
 import type { Metric } from '../table.js';
-import { levelValues, sessionsFor, type Ctx, type Levels, type PerSystem } from './context.js';
+import { levelValues, medianRun, sessionsFor, type Ctx, type Levels, type PerSystem } from './context.js';
 
 /** Calls every distinct read of the mix once on `client`, so the shared cache holds them all. */
 export async function fillCache(client: LineClient, calls: Call[] = everyReadCall()): Promise<void> {
@@ -78,13 +78,9 @@ export async function throughput(
   const pipeline = opts.pipeline ?? 1;
   const perSession = Math.max(1, Math.ceil(ctx.sizes.runCalls / (clients.length * pipeline)) * pipeline);
   const plan = { perSession, pipeline, durationMs: ctx.sizes.runMs, timeoutMs: ctx.sizes.callTimeoutMs, next, cpuOf: cpuGroups(ctx, system) };
-  const times = opts.repeat ? ctx.sizes.repeats : 1;
-  const runs: CallStats[] = [];
-  for (let i = 1; i <= times && (i === 1 || !ctx.aborted()); i++)
-    runs.push(await runCalls(clients, plan, times > 1 ? `${label} (run ${i} of ${times})` : label));
-  if (runs.length === 1) return runs[0];
-  const byRate = [...runs].sort((a, b) => a.callsPerSecond - b.callsPerSecond);
-  return { ...byRate[Math.floor((byRate.length - 1) / 2)], repeatsCallsPerSecond: runs.map((r) => r.callsPerSecond) };
+  const rate = (r: CallStats) => r.callsPerSecond;
+  const { median, runs } = await medianRun(ctx, opts.repeat ? ctx.sizes.repeats : 1, label, (l) => runCalls(clients, plan, l), rate);
+  return runs.length === 1 ? median : { ...median, repeatsCallsPerSecond: runs.map(rate) };
 }
 
 /** Rows of one throughput run at one level: calls/s, latency percentiles, errors. */

@@ -8,7 +8,7 @@
 import { closeAll, openSessions, type BoundedLatency, type Latency } from '../load.js';
 import { SYSTEM_LABEL } from '../systems.js';
 import { boundedCell, comparisonTable, type Cell, type Table } from '../table.js';
-import { eachLevel, eachSystem, errorKindNotes, failureNotes, levelValues, type Scenario } from './context.js';
+import { eachLevel, eachSystem, errorKindNotes, failureNotes, levelValues, medianRun, type Scenario } from './context.js';
 
 export interface SetupResult {
   requested: number;
@@ -48,13 +48,9 @@ export const setupScenario: Scenario = {
         };
         const label = `${SYSTEM_LABEL[system.name]}, ${clients(count)}`;
         // The old way once: each of its runs takes half a minute or more, and its figures are thousands of times the others'.
-        const times = system.name === 'old' ? 1 : ctx.sizes.repeats;
-        const runs: SetupResult[] = [];
-        for (let i = 1; i <= times && (i === 1 || !ctx.aborted()); i++) runs.push(await once(times > 1 ? `${label} (run ${i} of ${times})` : label));
-        if (runs.length === 1) return runs[0];
         const p50 = (r: SetupResult) => r.connectInitAllMs?.p50 ?? Infinity;
-        const median = [...runs].sort((a, b) => p50(a) - p50(b))[Math.floor((runs.length - 1) / 2)];
-        return { ...median, repeatsP50Ms: runs.map((r) => Math.round(p50(r) * 10) / 10) };
+        const { median, runs } = await medianRun(ctx, system.name === 'old' ? 1 : ctx.sizes.repeats, label, once, p50);
+        return runs.length === 1 ? median : { ...median, repeatsP50Ms: runs.map((r) => Math.round(p50(r) * 10) / 10) };
       }),
     );
     const tables: Table[] = ctx.sizes.setup.map((count) => {
