@@ -15,7 +15,7 @@
  */
 import { int, runScript, type Parsed } from './args.js';
 import { LineClient } from './lineClient.js';
-import { freePort } from './proc.js';
+import { freePort } from './ports.js';
 import { nextReadCall } from './readMix.js';
 import { startBenchRedis } from './redisProc.js';
 import { ROOT, startSim, startWorkers, stopWorkers, type BenchSim, type BenchWorker } from './services.js';

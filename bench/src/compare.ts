@@ -17,7 +17,8 @@ import path from 'node:path';
 import { flag, int, list, runScript, str, type Parsed } from './args.js';
 import { startBenchHaproxy, type BenchHaproxy } from './haproxyProc.js';
 import { closeAll, openSessions } from './load.js';
-import { availableMemoryBytes, freePort, stopAll, stopChildrenOnSignals } from './proc.js';
+import { availableMemoryBytes, stopAll, stopChildrenOnSignals } from './proc.js';
+import { freePort } from './ports.js';
 import { say } from './progress.js';
 import { GET_COURSES } from './readMix.js';
 import { startBenchRedis, type BenchRedis } from './redisProc.js';
@@ -87,7 +88,9 @@ function newRecord(scenario: Scenario): ScenarioRecord {
 function settledNote(settled: Settled[], settleMs: number): string[] {
   if (!settled.length) return [];
   const each = settled.map((s) => `${s.system} ${Math.round(s.cpuBusy * 100)} %${s.waitedS > 0.6 ? ` (after ${s.waitedS} s)` : ''}`);
-  return [`Before each system, the benchmark waited for the CPU to be under ${Math.round(SETTLED_BUSY * 100)} % busy (at most ${settleMs / 1000} s); it was: ${each.join(', ')}.`];
+  return [
+    `Before each system, the benchmark waited for the CPU to be under ${Math.round(SETTLED_BUSY * 100)} % busy (at most ${settleMs / 1000} s); it was: ${each.join(', ')}.`,
+  ];
 }
 
 /** Size of a cached get_courses answer through the stack: the echo server answers with this many bytes. */

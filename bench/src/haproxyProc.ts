@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HaproxyApi } from '@moodle-mcp/proxy/dist/haproxyApi.js';
-import { freePort, startProcess, startedWhen, stop, until } from './proc.js';
+import { startProcess, startedWhen, stop, until } from './proc.js';
+import { freePort } from './ports.js';
 
 const BACKEND = 'workers';
 

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 
 /**
  * The benchmark's child processes: every one is tracked from spawn to exit so
@@ -98,31 +97,6 @@ export function stopChildrenOnSignals(onSignal: (signal: NodeJS.Signals) => void
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-}
-
-/** Whether `port` on 127.0.0.1 can be listened on right now. */
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-/**
- * A port on 127.0.0.1 that is free now, for a process started next. Taken
- * below the kernel's ephemeral range (from 32768 on Linux by default): a port the kernel
- * hands out for port 0 can be taken as the local port of an outgoing
- * connection (HAProxy's to the workers, the load generator's, thousands of
- * them) before the process it was meant for binds it (a worker then failed
- * with EADDRINUSE in a full run).
- */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await canListen(port)) return port;
-  }
-  throw new Error('no free port found between 20000 and 32000 in 100 tries');
 }
 
 /**

@@ -5,7 +5,8 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { BenchRedis } from './redisProc.js';
-import { freePort, httpOk, startNode, startedWhen, stop } from './proc.js';
+import { httpOk, startNode, startedWhen, stop } from './proc.js';
+import { freePort } from './ports.js';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const WORKER_MAIN = path.join(ROOT, 'services/mcp-worker/dist/main.js');

@@ -17,7 +17,8 @@
 import path from 'node:path';
 import type { BenchHaproxy } from './haproxyProc.js';
 import { closeAll, openSessions, runCalls } from './load.js';
-import { freePort, listening, processTree, startNode, startProcess, startedWhen, stop, until } from './proc.js';
+import { listening, processTree, startNode, startProcess, startedWhen, stop, until } from './proc.js';
+import { freePort } from './ports.js';
 import { GET_COURSES } from './readMix.js';
 import type { BenchRedis } from './redisProc.js';
 import { SERVICE_ENV_PREFIXES, WORKER_MAIN, startWorkers, stopWorkers, workerEnv, type BenchSim, type BenchWorker } from './services.js';

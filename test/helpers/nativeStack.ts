@@ -9,9 +9,9 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePortBlock } from '../../bench/src/ports.js';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -29,28 +29,6 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeout
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
-}
-
-/** True when nothing accepts TCP connections on 127.0.0.1:port. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-/**
- * A base B such that B+1 .. B+count are free, below the ephemeral range
- * (32768+) so client sockets do not take them in the meantime.
- */
-export async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + 1 + i)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error(`no block of ${count} free ports found between 20000 and 32000`);
 }
 
 export interface NativeStack {
@@ -99,14 +77,22 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
   // client socket before the stack listens on them.
   const FIXED = 6;
   const base = await freePortBlock(FIXED + 2 * slots);
-  const [tlsPort, mcpPort, statsPort, proxyPort, redisPort, simPort] = Array.from({ length: FIXED }, (_, i) => base + 1 + i) as [number, number, number, number, number, number];
+  const [tlsPort, mcpPort, statsPort, proxyPort, redisPort, simPort] = Array.from({ length: FIXED }, (_, i) => base + 1 + i) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   // Worker i listens on mcpBase + i and httpBase + i (i = 1 .. slots).
   const mcpBase = base + FIXED;
   const httpBase = mcpBase + slots;
   const certDir = path.join(runDir, 'certs');
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Nothing of the operator's configuration leaks in: demo Moodle, generated secrets.
-  for (const k of ['MOODLE_URL', 'MOODLE_TOKEN', 'STATS_PASSWORD', 'PROXY_ADMIN_TOKEN', 'VIP', 'REDIS_URL', 'REDIS_PASSWORD', 'MAKEFLAGS', 'MAKELEVEL']) delete env[k];
+  for (const k of ['MOODLE_URL', 'MOODLE_TOKEN', 'STATS_PASSWORD', 'PROXY_ADMIN_TOKEN', 'VIP', 'REDIS_URL', 'REDIS_PASSWORD', 'MAKEFLAGS', 'MAKELEVEL'])
+    delete env[k];
   Object.assign(env, {
     ENV_FILE: '/dev/null',
     RUN_DIR: runDir,
