@@ -129,3 +129,36 @@ compose-config: ## validate docker-compose.yml (no engine needed; uses .env, els
 .PHONY: compose-test
 compose-test: ## docker-compose.yml for real under Podman (root, no Docker or registry needed): build, up, MCP over ncat, scale, kill, down -v
 	@bash scripts/compose-test.sh
+
+# --- Teachers: each acts in Moodle with their own token (scripts/teachers.sh,
+# native stack; the CLI is services/mcp-worker/dist/teachersCli.js). A token
+# comes from TOKEN_FILE, from standard input (make teacher-add NAME=alice <
+# token.txt), from Moodle's login with MOODLE_USERNAME (password asked once),
+# or is asked for without echo.
+.PHONY: teacher-add teacher-list teacher-show teacher-set teacher-rotate teacher-revoke
+
+teacher-add: ## enrol NAME=alice with their Moodle token (TOKEN_FILE=, MOODLE_USERNAME=, READ_ONLY=1, COURSES=2,3, FORCE=1), issue their certificate
+	@test -n "$(NAME)" || { echo "usage: make teacher-add NAME=<name> [TOKEN_FILE=<file> | MOODLE_USERNAME=<user>] [READ_ONLY=1] [COURSES=2,3] [FORCE=1]" >&2; exit 2; }
+	@bash scripts/teachers.sh add '$(NAME)' $(if $(TOKEN_FILE),--token-file '$(TOKEN_FILE)') $(if $(MOODLE_USERNAME),--moodle-username '$(MOODLE_USERNAME)') \
+	  $(if $(filter 1,$(READ_ONLY)),--read-only) $(if $(COURSES),--courses '$(COURSES)') $(if $(filter 1,$(FORCE)),--force)
+
+teacher-list: ## every teacher: Moodle user, flags, last call, open sessions, problems (JSON=1 for scripts)
+	@bash scripts/teachers.sh list $(if $(filter 1,$(JSON)),--json)
+
+teacher-show: ## one teacher (make teacher-show NAME=alice)
+	@test -n "$(NAME)" || { echo "usage: make teacher-show NAME=<name> [JSON=1]" >&2; exit 2; }
+	@bash scripts/teachers.sh show '$(NAME)' $(if $(filter 1,$(JSON)),--json)
+
+teacher-set: ## change flags without downtime: NAME=alice READ_ONLY=1|0 COURSES=2,3|all DISABLED=1|0
+	@test -n "$(NAME)" || { echo "usage: make teacher-set NAME=<name> [READ_ONLY=1|0] [COURSES=2,3|all] [DISABLED=1|0]" >&2; exit 2; }
+	@test -n "$(READ_ONLY)$(COURSES)$(DISABLED)" || { echo "usage: make teacher-set NAME=<name> [READ_ONLY=1|0] [COURSES=2,3|all] [DISABLED=1|0] (give at least one)" >&2; exit 2; }
+	@bash scripts/teachers.sh set '$(NAME)' $(if $(READ_ONLY),$(if $(filter 1,$(READ_ONLY)),--read-only,--read-write)) \
+	  $(if $(COURSES),$(if $(filter all,$(COURSES)),--all-courses,--courses '$(COURSES)')) $(if $(DISABLED),$(if $(filter 1,$(DISABLED)),--disable,--enable))
+
+teacher-rotate: ## replace NAME=alice's token (TOKEN_FILE=, MOODLE_USERNAME=; FORCE=1 if it is another Moodle user)
+	@test -n "$(NAME)" || { echo "usage: make teacher-rotate NAME=<name> [TOKEN_FILE=<file> | MOODLE_USERNAME=<user>] [FORCE=1]" >&2; exit 2; }
+	@bash scripts/teachers.sh rotate '$(NAME)' $(if $(TOKEN_FILE),--token-file '$(TOKEN_FILE)') $(if $(MOODLE_USERNAME),--moodle-username '$(MOODLE_USERNAME)') $(if $(filter 1,$(FORCE)),--force)
+
+teacher-revoke: ## remove NAME=alice: token deleted, sessions closed within seconds, certificate revoked (CRL pushed to HAProxy)
+	@test -n "$(NAME)" || { echo "usage: make teacher-revoke NAME=<name>" >&2; exit 2; }
+	@bash scripts/teachers.sh revoke '$(NAME)'

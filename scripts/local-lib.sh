@@ -53,15 +53,31 @@ load_settings() {
   TLS=${TLS:-1}
   TLS_PORT=${TLS_PORT:-3443}
   CERT_DIR=${CERT_DIR:-haproxy/certs}
+  # Set by the operator (kept), else `up` makes it `required` in per-teacher mode.
+  [ -n "${HAPROXY_TLS_VERIFY:-}" ] && HAPROXY_TLS_VERIFY_SET=1
   HAPROXY_TLS_VERIFY=${HAPROXY_TLS_VERIFY:-none}
   HAPROXY_SRC_MAXCONN=${HAPROXY_SRC_MAXCONN:-500}
   HAPROXY_SRC_CONN_RATE=${HAPROXY_SRC_CONN_RATE:-300}
   # HAProxy sends every worker a PROXY v2 header; `required` also refuses
   # anyone else on the workers' ports (the proxy's checks send LOCAL).
   PROXY_PROTOCOL=${PROXY_PROTOCOL:-required}
+  # The teacher registry (teacher -> own Moodle token, encrypted; flags): its
+  # own Redis, persisted (redis/registry.conf), in STATE_DIR, which `make
+  # local-down` keeps: enrolled teachers survive every restart. The
+  # encryption key and the password are generated there once (mode 600).
+  STATE_DIR=${STATE_DIR:-$ROOT/state/local}
+  REGISTRY_PORT=${REGISTRY_PORT:-6380}
+  # per-teacher (each teacher acts as their own Moodle user) or shared (one
+  # token for everyone: MOODLE_TOKEN). Empty: per-teacher, and on the demo
+  # Moodle the plain port acts as DEMO_PLAIN_TEACHER.
+  IDENTITY_MODE=${IDENTITY_MODE:-}
+  DEMO_PLAIN_TEACHER=${DEMO_PLAIN_TEACHER:-tessa}
   # haproxy.cfg reads files relative to its own directory: paths given to it are made absolute.
   [[ $CERT_DIR == /* ]] || CERT_DIR=$ROOT/$CERT_DIR
   [[ $HAPROXY_ALLOWLIST == /* ]] || HAPROXY_ALLOWLIST=$ROOT/$HAPROXY_ALLOWLIST
+  [[ $STATE_DIR == /* ]] || STATE_DIR=$ROOT/$STATE_DIR
+  REGISTRY_KEY_FILE=$STATE_DIR/registry.key
+  REGISTRY_PASSWORD_FILE=$STATE_DIR/registry.password
   HAPROXY_BIN=${HAPROXY_BIN:-/usr/sbin/haproxy}
   REDIS_BIN=${REDIS_BIN:-$(command -v redis-server || echo /usr/bin/redis-server)}
   READY_TIMEOUT=${READY_TIMEOUT:-60}
@@ -90,7 +106,7 @@ load_settings() {
   PROMTOOL_BIN=${PROMTOOL_BIN:-$(command -v promtool || echo /usr/bin/promtool)}
   REDIS_EXPORTER_BIN=${REDIS_EXPORTER_BIN:-$(command -v prometheus-redis-exporter || echo /usr/bin/prometheus-redis-exporter)}
   local v
-  for v in MCP_PORT TLS_PORT STATS_PORT REDIS_PORT SIM_PORT PROXY_PORT PROMETHEUS_PORT REDIS_EXPORTER_PORT; do check_port "$v"; done
+  for v in MCP_PORT TLS_PORT STATS_PORT REDIS_PORT REGISTRY_PORT SIM_PORT PROXY_PORT PROMETHEUS_PORT REDIS_EXPORTER_PORT; do check_port "$v"; done
   for v in WORKERS READY_TIMEOUT WORKER_MAX_RESTARTS WORKER_RESTART_WINDOW WORKER_MCP_BASE_PORT WORKER_HTTP_BASE_PORT STANDBY_WORKERS \
     PROXY_HEALTH_INTERVAL_MS PROXY_HEALTH_TIMEOUT_MS PROXY_FAILOVER_THRESHOLD PROXY_WORKER_FALL HAPROXY_SRC_MAXCONN HAPROXY_SRC_CONN_RATE; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
@@ -105,6 +121,7 @@ load_settings() {
   [[ $TLS =~ ^[01]$ ]] || die "TLS must be 1 (serve TLS on TLS_PORT) or 0, got '$TLS'"
   [[ $HAPROXY_TLS_VERIFY =~ ^(none|optional|required)$ ]] || die "HAPROXY_TLS_VERIFY must be none, optional or required, got '$HAPROXY_TLS_VERIFY'"
   [[ $PROXY_PROTOCOL =~ ^(optional|required)$ ]] || die "PROXY_PROTOCOL must be required or optional in the native run (HAProxy sends the workers a PROXY v2 header), got '$PROXY_PROTOCOL'"
+  [[ $IDENTITY_MODE =~ ^(|per-teacher|shared)$ ]] || die "IDENTITY_MODE must be per-teacher or shared (or empty: per-teacher), got '$IDENTITY_MODE'"
   [[ $OBSERVABILITY =~ ^[01]$ ]] || die "OBSERVABILITY must be 1 (start Prometheus and the Redis exporter) or 0, got '$OBSERVABILITY'"
   [[ $PROMETHEUS_SCRAPE_INTERVAL =~ ^[1-9][0-9]*(ms|s|m)$ ]] || die "PROMETHEUS_SCRAPE_INTERVAL must be a Prometheus duration such as 15s, got '$PROMETHEUS_SCRAPE_INTERVAL'"
 }
@@ -214,10 +231,11 @@ http_ok() { [[ $(http_get "$1" "$2" | head -n 1) =~ ^HTTP/1\.[01]\ 2 ]]; }
 # port_busy PORT: something accepts connections on 127.0.0.1:PORT.
 port_busy() { timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
 
-# secret FILE: prints FILE's content, creating it (mode 600, 48 hex digits) when missing.
+# secret FILE [BYTES]: prints FILE's content, creating it (mode 600, BYTES (24) random bytes in hex) when missing.
 secret() {
   if [ ! -s "$1" ]; then
-    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$1")
+    mkdir -p "$(dirname "$1")"
+    (umask 077 && od -An -N"${2:-24}" -tx1 /dev/urandom | tr -d ' \n' >"$1")
   fi
   cat "$1"
 }

@@ -67,7 +67,7 @@ async function main(o: Parsed<typeof OPTIONS>): Promise<void> {
       }),
     );
     const wall1 = (Date.now() - t0) / 1000;
-    const moodle1 = (await simStats()).byFunction.core_course_get_courses ?? 0;
+    const moodle1 = (await simStats()).byFunction.core_enrol_get_users_courses ?? 0;
     const p1 = percentiles(lat);
     clients.splice(0).forEach((c) => c.close());
 

@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { RpcCodes } from '@moodle-mcp/common';
 import { connectViaNcat, resultText } from '../helpers/mcp.js';
-import { prepareNativeStack, ROOT, run, type NativeStack, type RunResult } from '../helpers/nativeStack.js';
+import { prepareNativeStack, ROOT, run, workerLogLines, type NativeStack, type RunResult } from '../helpers/nativeStack.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -46,13 +46,7 @@ describe('TLS, client identity and limits (native stack)', () => {
     clients.delete(c);
     await c.close().catch(() => undefined);
   };
-  /** Every JSON line the workers logged. */
-  const workerLogs = () =>
-    readdirSync(path.join(stack.runDir, 'logs'))
-      .filter((f) => /^worker-\d+\.log$/.test(f))
-      .flatMap((f) => readFileSync(path.join(stack.runDir, 'logs', f), 'utf8').split('\n'))
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const workerLogs = () => workerLogLines(stack.runDir);
 
   /** A raw connection to the plain VIP from `localAddress`: the lines it receives, and whether it was closed. */
   const rawConnect = (localAddress: string) =>

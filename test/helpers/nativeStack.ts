@@ -75,9 +75,10 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
   // One block for every port of the stack: ports picked one by one (the OS's
   // ephemeral ones, released at once) could come back twice, or be taken by a
   // client socket before the stack listens on them.
-  const FIXED = 6;
+  const FIXED = 7;
   const base = await freePortBlock(FIXED + 2 * slots);
-  const [tlsPort, mcpPort, statsPort, proxyPort, redisPort, simPort] = Array.from({ length: FIXED }, (_, i) => base + 1 + i) as [
+  const [tlsPort, mcpPort, statsPort, proxyPort, redisPort, simPort, registryPort] = Array.from({ length: FIXED }, (_, i) => base + 1 + i) as [
+    number,
     number,
     number,
     number,
@@ -91,7 +92,7 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
   const certDir = path.join(runDir, 'certs');
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Nothing of the operator's configuration leaks in: demo Moodle, generated secrets.
-  for (const k of ['MOODLE_URL', 'MOODLE_TOKEN', 'STATS_PASSWORD', 'PROXY_ADMIN_TOKEN', 'VIP', 'REDIS_URL', 'REDIS_PASSWORD', 'MAKEFLAGS', 'MAKELEVEL'])
+  for (const k of ['MOODLE_URL', 'MOODLE_TOKEN', 'STATS_PASSWORD', 'PROXY_ADMIN_TOKEN', 'VIP', 'REDIS_URL', 'REDIS_PASSWORD', 'MAKEFLAGS', 'MAKELEVEL', 'IDENTITY_MODE', 'HAPROXY_TLS_VERIFY'])
     delete env[k];
   Object.assign(env, {
     ENV_FILE: '/dev/null',
@@ -106,6 +107,10 @@ export async function prepareNativeStack(opts: NativeStackOptions = {}): Promise
     PROXY_PORT: String(proxyPort),
     REDIS_PORT: String(redisPort),
     SIM_PORT: String(simPort),
+    REGISTRY_PORT: String(registryPort),
+    STATE_DIR: path.join(runDir, 'state'),
+    // Stacks that test other things run with one shared account; test/e2e/identity.test.ts runs per-teacher.
+    IDENTITY_MODE: 'shared',
     WORKERS: String(opts.workers ?? 3),
     WORKER_MCP_BASE_PORT: String(mcpBase),
     WORKER_HTTP_BASE_PORT: String(httpBase),
@@ -149,4 +154,13 @@ export function processRuns(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every JSON line the native stack's workers logged (RUN_DIR/logs/worker-N.log). */
+export function workerLogLines(runDir: string): Record<string, unknown>[] {
+  return readdirSync(path.join(runDir, 'logs'))
+    .filter((f) => /^worker-\d+\.log$/.test(f))
+    .flatMap((f) => readFileSync(path.join(runDir, 'logs', f), 'utf8').split('\n'))
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

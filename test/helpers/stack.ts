@@ -32,9 +32,11 @@ export async function startStack(env: Record<string, string> = {}, simOptions: S
     WORKER_ID: 'test-worker',
     MOODLE_RETRIES: '0',
     DRAIN_TIMEOUT_MS: '5000',
+    // These stacks test everything but identity (test/e2e/identity.test.ts does that): one shared token.
+    IDENTITY_MODE: 'shared',
     ...env,
   });
-  const logs = captureLogger('mcp-worker', [config.MOODLE_TOKEN]);
+  const logs = captureLogger('mcp-worker', config.MOODLE_TOKEN ? [config.MOODLE_TOKEN] : []);
   const worker = await startWorker(config, { tools: allTools, mode: 'tcp', logger: logs.logger });
   return {
     sim,

@@ -228,7 +228,7 @@ describe(`security: bad input and secrets through HAProxy (${profile.name} profi
     // Services started with a bad environment: the error names the variable, never a value.
     const redisPassword = secrets.find((s) => s.name === 'Redis password')!.value;
     const simUrl = `http://127.0.0.1:${stack.env.SIM_PORT}`;
-    const workerEnv = { MOODLE_URL: simUrl, MOODLE_TOKEN: secrets[0]!.value, MCP_HOST: '127.0.0.1', MCP_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' };
+    const workerEnv = { MOODLE_URL: simUrl, MOODLE_TOKEN: secrets[0]!.value, IDENTITY_MODE: 'shared', MCP_HOST: '127.0.0.1', MCP_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' };
     const starts: [string, string, Record<string, string>, number][] = [
       ['worker with bad variables', 'services/mcp-worker/dist/main.js', { ...workerEnv, MOODLE_URL: 'moodle.school', MAX_LINE_BYTES: 'lots', REDIS_URL: `redis://:${redisPassword}@127.0.0.1:1/`, REDIS_PASSWORD: redisPassword }, 0],
       ['worker with a token that has a space in it', 'services/mcp-worker/dist/main.js', { ...workerEnv, MOODLE_TOKEN: `${secrets[0]!.value} x` }, 0],

@@ -20,7 +20,8 @@ import { comparisonTable } from '../table.js';
 import { withSessions } from './measure.js';
 import { attempt, eachSystem, errorKindNotes, failureNotes, levelValues, OLD_WAY_SAMPLE, sampleFor, type Ctx, type Failure, type Scenario } from './context.js';
 
-const GET_COURSES_FN = 'core_course_get_courses';
+// What get_courses asks Moodle for (after who the account is: core_webservice_get_site_info, cached too).
+const GET_COURSES_FN = 'core_enrol_get_users_courses';
 
 export interface OneAtATime {
   calls: number;
@@ -40,7 +41,8 @@ export interface ColdResult {
 
 /** `count` get_courses requests straight to moodle-sim's REST endpoint, one at a time (keep-alive, like the worker). */
 async function directMoodle(ctx: Ctx, count: number): Promise<Latency | null> {
-  const body = new URLSearchParams({ wstoken: demoToken(), wsfunction: GET_COURSES_FN, moodlewsrestformat: 'json' }).toString();
+  // The demo token's user: the demo teacher, moodle-sim's SEED.teacherId (3).
+  const body = new URLSearchParams({ wstoken: demoToken(), wsfunction: GET_COURSES_FN, moodlewsrestformat: 'json', userid: '3' }).toString();
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();

@@ -10,6 +10,11 @@ export interface LoggerOptions {
   stream?: 'stdout' | 'stderr';
   /** Secret values that must never be written; each is replaced by "[redacted]". */
   secrets?: (string | undefined)[];
+  /**
+   * Secrets learnt while running (e.g. teachers' tokens as they are enrolled):
+   * read at every entry, so adding to or deleting from the set takes effect at once.
+   */
+  liveSecrets?: ReadonlySet<string>;
   /** Extra transports (files, or a capture in tests). */
   transports?: winston.transport[];
   /** Write to the console (default true; tests capture instead). */
@@ -21,11 +26,12 @@ export type Logger = winston.Logger;
 const REDACTED = '[redacted]';
 
 /** Replaces every occurrence of each secret in every string of a log entry. */
-function redactor(secrets: string[]) {
+function redactor(secrets: string[], live?: ReadonlySet<string>) {
   const scrub = (value: unknown, depth: number): unknown => {
     if (typeof value === 'string') {
       let out = value;
       for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+      if (live) for (const s of live) if (s.length >= 4 && out.includes(s)) out = out.split(s).join(REDACTED);
       return out;
     }
     if (depth > 6 || value === null || typeof value !== 'object') return value;
@@ -35,7 +41,7 @@ function redactor(secrets: string[]) {
     return copy;
   };
   return winston.format((info) => {
-    if (secrets.length === 0) return info;
+    if (secrets.length === 0 && !live?.size) return info;
     for (const key of Object.keys(info)) (info as Record<string, unknown>)[key] = scrub(info[key], 0);
     return info;
   })();
@@ -56,7 +62,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     format: winston.format.combine(
       winston.format.timestamp({ alias: 'time' }),
       winston.format.errors({ stack: false }),
-      redactor(secrets),
+      redactor(secrets, opts.liveSecrets),
       winston.format((info) => {
         delete (info as Record<string, unknown>).timestamp;
         return info;

@@ -4,6 +4,8 @@
  * defined server errors live in -32000..-32099 (JSON-RPC 2.0, section 5.1).
  */
 export const RpcCodes = {
+  /** Per-teacher mode: this connection carries no teacher identity (no client certificate), or its teacher is not enrolled: nothing is served. */
+  IDENTITY_REQUIRED: -32001,
   /** The connection was lost while a write was in flight: it may or may not have been applied. */
   MAYBE_APPLIED: -32003,
   /** The worker is shutting down and did NOT process this request: send it again on a new connection. */

@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
+import tls from 'node:tls';
 import { DRAINING_NOTIFICATION, LineDecoder, RpcCodes } from '@moodle-mcp/common';
+import { key, parse, type Message } from './jsonRpc.js';
+import { describeTlsFailure, isTlsAlert } from './tlsFailure.js';
 
 /**
  * A reconnecting stdio ↔ TCP bridge for one MCP session, used in place of
@@ -27,9 +30,17 @@ import { DRAINING_NOTIFICATION, LineDecoder, RpcCodes } from '@moodle-mcp/common
  * - Lines the client sends while reconnecting are queued (bounded) and sent
  *   after the replay, in order.
  * - When reconnecting fails for `maxReconnectMs`, every pending request is
- *   answered with an error and the bridge ends ('end' event, code 1).
+ *   answered with an error saying why (e.g. the TLS handshake failed, and
+ *   how) and the bridge ends ('end' event, code 1).
+ * - A connection counts as working once it is connected (a TLS one: its
+ *   handshake done) and the server has answered on it, or was never asked
+ *   anything. One that fails before that -- refused, a TLS handshake the
+ *   server refuses (under TLS 1.3 its alert comes after the client's side of
+ *   the handshake), closed before its first answer -- does not end the
+ *   outage: retries back off and give up after `maxReconnectMs` in all.
  */
 export interface BridgeOptions {
+  /** Opens a connection to the server: a tls.TLSSocket is connected at 'secureConnect', any other at 'connect'. */
   connect: () => net.Socket;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
@@ -41,7 +52,6 @@ export interface BridgeOptions {
   maxQueuedBytes?: number;
 }
 
-type Id = string | number;
 interface Pending {
   line: string;
   method: string;
@@ -50,10 +60,28 @@ interface Pending {
   notProcessed?: boolean;
 }
 
+/** One connection attempt, as far as it went. */
+interface Attempt {
+  tls: boolean;
+  /** Connected (a TLS socket: handshake done). */
+  ready: boolean;
+  /** The bridge wrote a line on it. */
+  asked: boolean;
+  /** The server sent a line on it. */
+  answered: boolean;
+  /** Why it failed, when that is known: a TLS handshake refused or not trusted. */
+  failure?: string;
+  /** The socket's last other error (ECONNREFUSED, ...). */
+  error?: string;
+}
+
 const INTERNAL = 'mcp-connect:';
 
 export class Bridge extends EventEmitter {
   private socket?: net.Socket;
+  private current?: Attempt;
+  /** The last known reason connecting failed, for the answers when giving up. */
+  private lastFailure?: string;
   /** `closing`: the server said it drains; nothing more is sent on this connection. */
   private state: 'connecting' | 'replaying' | 'open' | 'closing' | 'closed' = 'connecting';
   private initialize?: string;
@@ -63,7 +91,7 @@ export class Bridge extends EventEmitter {
   private queue: string[] = [];
   private queuedBytes = 0;
   private inputEnded = false;
-  private attempt = 0;
+  private retries = 0;
   private downSince = 0;
   private internalSeq = 0;
   private readonly maxLineBytes: number;
@@ -88,45 +116,75 @@ export class Bridge extends EventEmitter {
   private open(isReconnect: boolean): void {
     this.state = isReconnect ? 'connecting' : this.state;
     const socket = this.opts.connect();
+    const isTls = socket instanceof tls.TLSSocket;
+    const attempt: Attempt = { tls: isTls, ready: false, asked: false, answered: false };
+    let tcpUp = false;
     this.socket = socket;
+    this.current = attempt;
     const decoder = new LineDecoder(this.maxLineBytes);
     socket.setNoDelay(true);
-    socket.on('connect', () => {
-      this.attempt = 0;
+    socket.on('connect', () => (tcpUp = true));
+    socket.on(isTls ? 'secureConnect' : 'connect', () => {
+      attempt.ready = true;
       if (isReconnect) this.replay();
       else this.becomeOpen();
     });
     socket.on('data', (chunk: Buffer) => {
-      for (const e of decoder.push(chunk)) if (e.type === 'line') this.fromServer(e.text);
+      for (const e of decoder.push(chunk)) {
+        if (e.type !== 'line') continue;
+        if (!attempt.answered) {
+          attempt.answered = true;
+          this.lastFailure = undefined;
+        }
+        this.fromServer(e.text);
+      }
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => this.opts.log(isReconnect || this.state !== 'open' ? 'info' : 'warn', 'connection error', { error: err.code ?? err.message }));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (isTls && ((tcpUp && !attempt.ready) || isTlsAlert(err)) && !attempt.answered) attempt.failure = describeTlsFailure(err);
+      else {
+        attempt.error = err.code ?? err.message;
+        this.opts.log(isReconnect || this.state !== 'open' ? 'info' : 'warn', 'connection error', { error: attempt.error });
+      }
+    });
     socket.on('close', () => {
       if (this.socket !== socket || this.state === 'closed') return;
       if (this.inputEnded && this.pending.size === 0) return this.end(0);
-      this.lost();
+      this.lost(attempt);
     });
   }
 
-  /** The connection dropped: reconnect with capped backoff until `maxReconnectMs`. */
-  private lost(): void {
-    if (this.state === 'open' || this.state === 'replaying' || this.state === 'closing') {
+  /** The connection dropped or could not be made: reconnect with capped backoff until `maxReconnectMs`. */
+  private lost(attempt: Attempt): void {
+    const working = attempt.ready && !attempt.failure && (attempt.answered || !attempt.asked);
+    if (working) {
       this.downSince = Date.now();
+      this.retries = 0;
       this.opts.log('warn', 'connection lost; reconnecting', { inFlight: this.pending.size });
     } else if (!this.downSince) this.downSince = Date.now();
+    if (attempt.failure) {
+      // Said once per reason and outage: retries with the same refusal only at 'info'.
+      this.opts.log(attempt.failure === this.lastFailure ? 'info' : 'error', attempt.failure);
+      this.lastFailure = attempt.failure;
+    } else if (attempt.ready && !working) {
+      this.lastFailure = attempt.tls
+        ? 'the server closed the connection after the TLS handshake, before answering (it may have refused this client certificate)'
+        : 'the server closed the connection before answering';
+    } else if (!attempt.ready && attempt.error) this.lastFailure = `connecting failed (${attempt.error})`;
     this.state = 'connecting';
     if (Date.now() - this.downSince >= this.opts.maxReconnectMs) {
-      this.opts.log('error', 'giving up: the server cannot be reached', { afterMs: Date.now() - this.downSince });
-      const why = 'the MCP server cannot be reached (mcp-connect gave up reconnecting)';
+      this.opts.log('error', 'giving up: the server cannot be reached', { afterMs: Date.now() - this.downSince, lastFailure: this.lastFailure });
+      const why = `the MCP server cannot be reached${this.lastFailure ? `: ${this.lastFailure}` : ''} (mcp-connect gave up reconnecting after ${Math.round(this.opts.maxReconnectMs / 1000)} s)`;
       for (const [k, p] of this.pending) this.answerError(k, p, -32000, why);
       // Requests sent while reconnecting never left: answer those too.
       for (const line of this.queue) {
         const msg = parse(line);
-        if (msg?.id !== undefined && msg.id !== null && typeof msg.method === 'string') this.write(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32000, message: why } }));
+        if (msg?.id !== undefined && msg.id !== null && typeof msg.method === 'string')
+          this.write(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32000, message: why } }));
       }
       this.queue = [];
       return this.end(1);
     }
-    const delay = Math.min(50 * 2 ** this.attempt++, 1000);
+    const delay = Math.min(50 * 2 ** this.retries++, 1000);
     setTimeout(() => this.open(true), delay).unref();
   }
 
@@ -152,7 +210,12 @@ export class Bridge extends EventEmitter {
         this.sendRaw(p.line);
         resent++;
       } else {
-        this.answerError(key, p, RpcCodes.MAYBE_APPLIED, `the connection to the MCP server was lost while "${p.tool ?? p.method}" was running: it may or may not have been applied. Check its effect (e.g. read the grade back) before trying again.`);
+        this.answerError(
+          key,
+          p,
+          RpcCodes.MAYBE_APPLIED,
+          `the connection to the MCP server was lost while "${p.tool ?? p.method}" was running: it may or may not have been applied. Check its effect (e.g. read the grade back) before trying again.`,
+        );
       }
     }
     this.opts.log('info', 'reconnected; session restored', { resent });
@@ -161,7 +224,6 @@ export class Bridge extends EventEmitter {
 
   private becomeOpen(): void {
     this.state = 'open';
-    this.downSince = 0;
     const queued = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
@@ -253,6 +315,7 @@ export class Bridge extends EventEmitter {
   }
 
   private sendRaw(line: string): void {
+    if (this.current) this.current.asked = true;
     this.socket?.write(line + '\n');
   }
 
@@ -270,26 +333,4 @@ export class Bridge extends EventEmitter {
     this.socket?.destroy();
     this.emit('end', code);
   }
-}
-
-interface Message {
-  id?: Id | null;
-  method?: unknown;
-  params?: { name?: unknown };
-  result?: { tools?: { name?: unknown; annotations?: { readOnlyHint?: unknown } }[] };
-  error?: { code?: number; message?: string };
-}
-
-function parse(line: string): Message | undefined {
-  try {
-    const v: unknown = JSON.parse(line);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Message) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Ids 1 and "1" are different requests. */
-function key(id: Id): string {
-  return `${typeof id}:${id}`;
 }

@@ -1,10 +1,10 @@
 import type http from 'node:http';
-import type { Logger } from '@moodle-mcp/common';
+import { RpcCodes, type Logger } from '@moodle-mcp/common';
 import { ErrorCode, isInitializeRequest, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { sendJson } from './httpServer.js';
-import type { CallDeps } from './mcp/callTool.js';
+
 import type { InflightCalls } from './mcp/inflight.js';
-import { openSession, watchSession, type Session, type SessionCloseReason } from './mcp/session.js';
+import { openSession, watchSession, type Session, type SessionCloseReason, type SessionDeps } from './mcp/session.js';
 import type { REFUSAL_REASONS } from './metrics.js';
 import { HttpSessionTransport } from './transport/httpSessionTransport.js';
 import { errorResponse, parseLine, type FramingErrorResponse } from './transport/jsonrpc.js';
@@ -52,7 +52,7 @@ export class HttpMcpSessions {
   private draining = false;
 
   constructor(
-    private readonly deps: CallDeps & { inflight: InflightCalls },
+    private readonly deps: SessionDeps & { inflight: InflightCalls },
     private readonly opts: HttpMcpOptions,
     private readonly logger: Logger,
   ) {}
@@ -140,7 +140,10 @@ export class HttpMcpSessions {
         );
       },
     });
-    const session = await openSession(this.deps, transport);
+    // No client certificate reaches this port: per-teacher mode needs OAuth here (a later step), or the demo's teacher.
+    const identity = this.deps.identities.forConnection(undefined);
+    if (!identity.ok) return this.refuse(res, 401, errorResponse(message.id, RpcCodes.IDENTITY_REQUIRED, `Unauthorized: ${identity.message}`), 'identity');
+    const session = await openSession(this.deps, transport, identity);
     entry = { session, transport, active: 0, closedBy: 'client' };
     try {
       await this.serve(entry, req, res, message);

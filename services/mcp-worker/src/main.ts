@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<void> {
   const mode = args.includes('--stdio') ? 'stdio' : 'tcp';
   let config;
   try {
-    config = loadWorkerConfig(process.env);
+    config = loadWorkerConfig(process.env, mode);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');

@@ -34,7 +34,7 @@ export interface WorkerState {
 const TOOL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const MOODLE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export const TOOL_OUTCOMES = ['ok', 'ok_stale', 'invalid_arguments', 'moodle_error', 'cancelled', 'internal_error'] as const;
+export const TOOL_OUTCOMES = ['ok', 'ok_stale', 'invalid_arguments', 'refused', 'moodle_error', 'cancelled', 'internal_error'] as const;
 export const REFUSAL_REASONS = [
   'parse_error',
   'invalid_request',
@@ -47,6 +47,7 @@ export const REFUSAL_REASONS = [
   'body_too_large',
   'rate_limited',
   'proxy_header',
+  'identity',
 ] as const;
 /** Network transports a session can arrive on (stdio mode serves no metrics). */
 export const SESSION_TRANSPORTS = ['tcp', 'http'] as const;

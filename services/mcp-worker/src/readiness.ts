@@ -13,6 +13,7 @@ export interface ReadinessState {
 }
 
 interface SiteInfo {
+  userid?: number;
   sitename?: string;
   release?: string;
   functions?: { name: string }[];
@@ -35,6 +36,10 @@ export class ReadinessProbe {
     private readonly intervalMs: number,
     private readonly logger: Logger,
     private readonly onChange?: (up: boolean) => void,
+    /** The probe runs without a token: an "invalid token" answer means Moodle is up. */
+    private readonly tokenless = false,
+    /** The Moodle user id of the probe's token, once known. */
+    private readonly onUser?: (userid: number) => void,
   ) {}
 
   /** Runs the first probe (awaited) and schedules the next ones. */
@@ -58,6 +63,7 @@ export class ReadinessProbe {
     const signal = AbortSignal.timeout(Math.max(1000, this.intervalMs));
     try {
       const info = await this.moodle.call<SiteInfo>('core_webservice_get_site_info', {}, { signal });
+      if (typeof info.userid === 'number') this.onUser?.(info.userid);
       const offered = new Set((info.functions ?? []).map((f) => f.name));
       const missing = offered.size ? this.neededFunctions.filter((f) => !offered.has(f)) : [];
       this.state = {
@@ -77,6 +83,16 @@ export class ReadinessProbe {
         }
       }
     } catch (err) {
+      if (this.tokenless && err instanceof MoodleError && err.kind === 'invalid_token') {
+        // No token of its own (per-teacher mode): Moodle answering "invalid token" is Moodle answering.
+        this.state = { moodleReachable: true, checkedAt: new Date().toISOString(), missingFunctions: [] };
+        if (!this.reportedFunctions) {
+          this.reportedFunctions = true;
+          this.logger.info('Moodle answers (probed without a token: each teacher\'s token is checked when they are enrolled)');
+        }
+        if (was !== true) this.onChange?.(true);
+        return;
+      }
       const message = err instanceof MoodleError ? err.message : 'probe failed';
       this.state = { ...this.state, moodleReachable: false, checkedAt: new Date().toISOString(), lastError: message };
       if (was) this.logger.warn('Moodle became unreachable; /ready answers 503 until it is back', { error: message });

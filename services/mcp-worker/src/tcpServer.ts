@@ -135,7 +135,9 @@ export class TcpServer {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ECONNRESET' && code !== 'EPIPE') closedBy = 'error';
     };
-    const session = await openSession({ ...this.deps, logger }, transport, () => metrics.refusedMessages.inc({ reason: 'not_initialized' }));
+    const identity = this.deps.identities.forConnection(client.clientCn);
+    if (!identity.ok) logger.info('session without a teacher identity: every request is refused', { identityMode: this.deps.identities.mode });
+    const session = await openSession({ ...this.deps, logger }, transport, identity, () => metrics.refusedMessages.inc({ reason: 'not_initialized' }));
     this.sessions.add(session);
     this.transports.add(transport);
     if (this.draining) transport.drain();

@@ -2,7 +2,14 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@moodle-mcp/common';
 import type { WorkerConfig } from './config.js';
-import { cacheSecrets, createCache } from './cache/index.js';
+import { CacheStore, cacheSecrets } from './cache/index.js';
+import { Identities } from './identity/identities.js';
+import { TeacherSessions } from './identity/teacherSessions.js';
+import { withToken, type MoodleApi } from './moodle/types.js';
+import { TeacherCallLimiter } from './teachers/callLimiter.js';
+import { TokenCipher } from './teachers/cipher.js';
+import { TeacherDirectory } from './teachers/directory.js';
+import { TeacherRegistry } from './teachers/registry.js';
 import { HttpMcpSessions } from './httpMcp.js';
 import { createHttpServer } from './httpServer.js';
 import { InflightCalls } from './mcp/inflight.js';
@@ -40,9 +47,17 @@ export interface WorkerOptions {
 
 /** Starts a worker in this process (tests run several on port 0). */
 export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Promise<WorkerHandle> {
+  // Teachers' tokens join this set as the registry is read: no log line can carry one.
+  const liveSecrets = new Set<string>();
   const logger =
     opts.logger ??
-    createLogger({ service: 'mcp-worker', level: config.LOG_LEVEL, stream: opts.mode === 'stdio' ? 'stderr' : 'stdout', secrets: [config.MOODLE_TOKEN, ...cacheSecrets(config)] });
+    createLogger({
+      service: 'mcp-worker',
+      level: config.LOG_LEVEL,
+      stream: opts.mode === 'stdio' ? 'stderr' : 'stdout',
+      secrets: [config.MOODLE_TOKEN, config.REGISTRY_PASSWORD, config.REGISTRY_KEY?.toString('hex'), config.REGISTRY_KEY?.toString('base64'), ...cacheSecrets(config)],
+      liveSecrets,
+    });
   const catalog = new ToolCatalog(opts.tools, config.ALLOW_WRITES);
   const wsfunctions = [...new Set(catalog.tools.flatMap((t) => t.wsfunctions).concat('core_webservice_get_site_info'))].sort();
   // Read at scrape time only, once everything below exists.
@@ -66,18 +81,69 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
   });
   // The cache sits in front of the breaker, so an open circuit still gets stale answers served.
   const breaker = new CircuitBreaker(moodle, { threshold: config.MOODLE_CIRCUIT_THRESHOLD, cooldownMs: config.MOODLE_CIRCUIT_COOLDOWN_MS, logger, registry: metrics.registry });
-  const cache = createCache({ inner: breaker, baseUrl: config.MOODLE_URL, token: config.MOODLE_TOKEN, config, logger, registry: metrics.registry, functions: wsfunctions });
+  const cache = new CacheStore({ config, logger, registry: metrics.registry, functions: wsfunctions });
+  const identityMode = config.IDENTITY_MODE;
+  // Per-teacher on the network: the registry, read whole into memory and kept in step.
+  const teacherSessions = new TeacherSessions();
+  let directory: TeacherDirectory | undefined;
+  let registry: TeacherRegistry | undefined;
+  if (identityMode === 'per-teacher' && opts.mode === 'tcp') {
+    registry = new TeacherRegistry({
+      url: config.REGISTRY_URL!,
+      password: config.REGISTRY_PASSWORD,
+      keyPrefix: config.REGISTRY_KEY_PREFIX,
+      cipher: new TokenCipher(config.REGISTRY_KEY!),
+      connectionName: `mcp-worker-registry-${config.WORKER_ID}`,
+      failFast: true,
+    });
+    directory = new TeacherDirectory({
+      registry,
+      logger,
+      workerId: config.WORKER_ID,
+      secrets: liveSecrets,
+      sessionsByTeacher: () => teacherSessions.counts(),
+      onGone: (name) => {
+        identities.forget(name);
+        void teacherSessions.closeAll(name).then((n) => n && logger.info('closed the sessions of a teacher who may no longer use the stack', { teacher: name, sessions: n }));
+      },
+    });
+  }
+  let ownUserId: number | undefined;
+  const identities = new Identities({
+    mode: identityMode,
+    store: cache,
+    inner: breaker,
+    baseUrl: config.MOODLE_URL,
+    ownToken: config.MOODLE_TOKEN,
+    ownUserId: () => ownUserId,
+    directory,
+    unidentifiedTeacher: config.UNIDENTIFIED_TEACHER,
+  });
   const inflight = new InflightCalls();
   const deps: SessionDeps = {
     catalog,
-    moodle: cache,
     defaultCourseId: config.MOODLE_DEFAULT_COURSE_ID,
     logger,
     metrics,
     callRate: { perSecond: config.SESSION_CALL_RATE, burst: config.SESSION_CALL_BURST },
+    identities,
+    directory,
+    teacherSessions,
+    ...(directory ? { teacherLimiter: new TeacherCallLimiter({ perSecond: config.TEACHER_CALL_RATE, burst: config.TEACHER_CALL_BURST }, cache, config.REDIS_KEY_PREFIX) } : {}),
   };
   const needed = catalog.listed.flatMap((t) => catalog.get(t.name)?.wsfunctions ?? []);
-  const readiness = new ReadinessProbe(moodle, [...new Set(needed)], config.READY_CHECK_INTERVAL_MS, logger, (up) => metrics.moodleUp.set(up ? 1 : 0));
+  // Per-teacher on the network without a token of its own: Moodle is probed without one.
+  const probeToken = identityMode === 'shared' || opts.mode === 'stdio' ? config.MOODLE_TOKEN : undefined;
+  const probe: MoodleApi = probeToken ? withToken(moodle, probeToken) : withToken(moodle, '');
+  const readiness = new ReadinessProbe(
+    probe,
+    [...new Set(needed)],
+    config.READY_CHECK_INTERVAL_MS,
+    logger,
+    (up) => metrics.moodleUp.set(up ? 1 : 0),
+    probeToken === undefined,
+    (userId) => (ownUserId = userId),
+  );
   const demo = config.MOODLE_DEMO;
   logger.info('starting', {
     version: SERVER_INFO.version,
@@ -88,15 +154,19 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     allowWrites: config.ALLOW_WRITES,
     tools: catalog.listed.length,
     cache: config.CACHE_ENABLED && config.REDIS_URL ? 'redis' : 'off (in-process coalescing only)',
+    identityMode,
   });
   if (demo) logger.warn('DEMO MODE: serving the built-in Moodle simulator with made-up data, not a real Moodle');
+  if (identityMode === 'shared') logger.warn(SHARED_WARNING);
+  if (config.UNIDENTIFIED_TEACHER) logger.warn(`DEMO: connections without a client certificate act as teacher ${config.UNIDENTIFIED_TEACHER}`);
+  if (directory) await directory.start(REGISTRY_START_WAIT_MS);
   await readiness.start();
   metrics.moodleUp.set(readiness.state.moodleReachable ? 1 : 0);
 
   let draining = false;
   // Ready while Moodle answers, or while the shared cache can (stale-if-error covers the gap).
   function isReady(): boolean {
-    return !draining && (readiness.state.moodleReachable || cache.available);
+    return !draining && (readiness.state.moodleReachable || cache.available) && (!directory || directory.loaded);
   }
   let stopping: Promise<void> | undefined;
   let markStopped!: () => void;
@@ -128,6 +198,8 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     await stdioSession?.close();
     readiness.stop();
     if (httpServer) await closeHttpServer(httpServer);
+    await directory?.close();
+    await registry?.close();
     await cache.close();
     moodle.close();
     logger.info('stopped');
@@ -175,6 +247,10 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
           workerId: config.WORKER_ID,
           version: SERVER_INFO.version,
           demo,
+          identityMode,
+          ...(identityMode === 'shared' ? { warning: SHARED_WARNING } : {}),
+          ...(config.UNIDENTIFIED_TEACHER ? { unidentifiedTeacher: config.UNIDENTIFIED_TEACHER } : {}),
+          ...(directory ? { teachers: directory.size } : {}),
           sessions: handle.sessionCount(),
           uptimeSeconds: Math.round(process.uptime()),
         }),
@@ -184,6 +260,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
           demo,
           moodle: readiness.state,
           cache: { redis: cache.available },
+          ...(directory ? { registry: { loaded: directory.loaded, teachers: directory.size } } : {}),
         }),
       },
       logger,
@@ -206,7 +283,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
     });
   } else {
     const transport = new StreamTransport(process.stdin, process.stdout, { ...stream, ownsOutput: false });
-    stdioSession = await openSession(deps, transport);
+    stdioSession = await openSession(deps, transport, identities.forStdio());
     const session = stdioSession;
     const onclose = session.server.onclose;
     session.server.onclose = () => {
@@ -217,6 +294,13 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
   }
   return handle;
 }
+
+/** Said at start, in /health and the logs when every client acts as one Moodle account. */
+const SHARED_WARNING =
+  'IDENTITY_MODE=shared: every client acts in Moodle as the one account of MOODLE_TOKEN; anyone who can reach the stack sees and changes what that account can';
+
+/** How long a starting worker waits for the teacher registry before it starts anyway (not ready until it is read), ms. */
+const REGISTRY_START_WAIT_MS = 10_000;
 
 /** How long open HTTP responses (answers already sent, being flushed) may take once every session is closed, ms. */
 const HTTP_CLOSE_GRACE_MS = 1_000;

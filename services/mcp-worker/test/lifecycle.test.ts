@@ -55,7 +55,7 @@ describe('worker health, readiness and metrics endpoints', () => {
     s.close();
     expect(await metric(stack, 'mcp_tool_calls_total', 'tool="get_courses",outcome="ok"')).toBeGreaterThanOrEqual(1);
     expect(await metric(stack, 'mcp_tool_calls_total', 'tool="get_grades",outcome="moodle_error"')).toBe(0);
-    expect(await metric(stack, 'mcp_moodle_requests_total', 'function="core_course_get_courses",outcome="ok"')).toBeGreaterThanOrEqual(1);
+    expect(await metric(stack, 'mcp_moodle_requests_total', 'function="core_enrol_get_users_courses",outcome="ok"')).toBeGreaterThanOrEqual(1);
     const text = await (await fetch(`${stack.httpUrl}/metrics`)).text();
     expect(await metric(stack, 'mcp_tool_call_duration_seconds_bucket', 'le="0.0005",tool="get_courses"')).toBeGreaterThanOrEqual(0);
     expect(await metric(stack, 'mcp_tool_call_duration_seconds_count', 'tool="get_courses"')).toBeGreaterThanOrEqual(1);
@@ -182,19 +182,35 @@ describe('configuration', () => {
     expect(msg).not.toContain('short');
   });
 
-  it('requires MOODLE_URL and MOODLE_TOKEN, and accepts the REST endpoint pasted as the URL', () => {
-    expect(() => loadWorkerConfig({})).toThrow(/MOODLE_URL.*\n.*MOODLE_TOKEN/s);
-    const c = loadWorkerConfig({ MOODLE_URL: 'https://m.example/moodle/webservice/rest/server.php', MOODLE_TOKEN: 'abcdefgh12345678' });
+  it('requires MOODLE_URL, and MOODLE_TOKEN in shared mode; accepts the REST endpoint pasted as the URL', () => {
+    expect(() => loadWorkerConfig({})).toThrow(/MOODLE_URL/);
+    expect(() => loadWorkerConfig({ MOODLE_URL: 'https://m.example', IDENTITY_MODE: 'shared' })).toThrow(/MOODLE_TOKEN: required with IDENTITY_MODE=shared/);
+    const c = loadWorkerConfig({ MOODLE_URL: 'https://m.example/moodle/webservice/rest/server.php', MOODLE_TOKEN: 'abcdefgh12345678', IDENTITY_MODE: 'shared' });
     expect(c.MOODLE_URL).toBe('https://m.example/moodle');
     expect(c.MCP_PORT).toBe(3000);
     expect(c.ALLOW_WRITES).toBe(true);
+  });
+
+  it('is per-teacher by default with a real Moodle: it needs the registry, names what is missing, and keeps the demo teacher to the demo', () => {
+    const base = { MOODLE_URL: 'https://m.example', MOODLE_TOKEN: 'abcdefgh12345678' };
+    expect(() => loadWorkerConfig(base)).toThrow(/REGISTRY_URL: required in per-teacher mode.*\n.*REGISTRY_KEY: required/s);
+    const key = 'ab'.repeat(32);
+    const c = loadWorkerConfig({ ...base, MOODLE_TOKEN: '', REGISTRY_URL: 'redis://127.0.0.1:6380', REGISTRY_KEY: key });
+    expect(c.IDENTITY_MODE).toBe('per-teacher');
+    expect(() => loadWorkerConfig({ ...base, REGISTRY_URL: 'redis://r:1', REGISTRY_KEY: 'short' })).toThrow(/REGISTRY_KEY: must be 32 random bytes/);
+    expect(() => loadWorkerConfig({ ...base, REGISTRY_URL: 'redis://r:1', REGISTRY_KEY: key, UNIDENTIFIED_TEACHER: 'tessa' })).toThrow(/UNIDENTIFIED_TEACHER: only for the demo Moodle/);
+    // Over stdio the teacher's own token is the identity: no registry.
+    expect(loadWorkerConfig(base, 'stdio').IDENTITY_MODE).toBe('per-teacher');
+    expect(() => loadWorkerConfig({ MOODLE_URL: 'https://m.example' }, 'stdio')).toThrow(/MOODLE_TOKEN: required over stdio/);
+    // The demo Moodle without a registry: shared, as before.
+    expect(loadWorkerConfig({ ...base, MOODLE_DEMO: 'true' }).IDENTITY_MODE).toBe('shared');
   });
 
   it('stops the worker at start with exit code 2 and a message naming the variable', async () => {
     const main = path.resolve(__dirname, '../dist/main.js');
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const p = spawn(process.execPath, [main], {
-        env: { PATH: process.env.PATH, MOODLE_URL: 'http://127.0.0.1:1', MOODLE_TOKEN: 'secret-token-value', HTTP_PORT: 'eighty' },
+        env: { PATH: process.env.PATH, MOODLE_URL: 'http://127.0.0.1:1', MOODLE_TOKEN: 'secret-token-value', HTTP_PORT: 'eighty', IDENTITY_MODE: 'shared' },
       });
       let err = '';
       p.stderr.on('data', (d) => (err += d));

@@ -6,6 +6,7 @@
  * stops cleanly on SIGTERM/SIGINT, exiting non-zero if stopping takes over 5 s.
  */
 import { ConfigError, createLogger, errorMessage } from '@moodle-mcp/common';
+import { DEMO_TEACHERS } from './auth/demoTeachers.js';
 import { DEMO_TOKEN, defaultTokens } from './auth/tokens.js';
 import { loadConfig } from './config.js';
 import { startSim } from './server.js';
@@ -20,14 +21,16 @@ async function main(): Promise<void> {
     process.stderr.write(`${err instanceof ConfigError ? err.message : errorMessage(err)}\n`);
     process.exit(2);
   }
-  const logger = createLogger({ service: 'moodle-sim', level: config.LOG_LEVEL, secrets: [config.SIM_TOKEN] });
-  const spec = defaultTokens()[DEMO_TOKEN]!;
+  const secrets = [config.SIM_TOKEN, ...DEMO_TEACHERS.flatMap((t) => [t.token, t.password])];
+  const logger = createLogger({ service: 'moodle-sim', level: config.LOG_LEVEL, secrets });
+  // SIM_TOKEN takes the demo token's place (site-admin powers); the demo teachers' own tokens stay active.
+  const { [DEMO_TOKEN]: spec, ...teachers } = defaultTokens();
   const sim = await startSim({
     host: config.SIM_HOST,
     port: config.SIM_PORT,
     latencyMs: config.SIM_LATENCY_MS,
     debug: config.SIM_DEBUG,
-    tokens: { [config.SIM_TOKEN]: spec },
+    tokens: { ...teachers, [config.SIM_TOKEN]: spec! },
     logger,
   });
   logger.info('moodle-sim listening', { url: sim.url, latencyMs: config.SIM_LATENCY_MS, debug: config.SIM_DEBUG });

@@ -1,6 +1,7 @@
 /**
  * The simulator's HTTP server (node:http):
  *   GET|POST /webservice/rest/server.php   Moodle's REST endpoint
+ *   GET|POST /login/token.php              a user's token for username + password + service
  *   GET      /health                       liveness, JSON
  *   GET      /__sim/stats                  request counts; POST /__sim/stats/reset zeroes them
  *   GET|PUT  /__sim/faults                 read / replace the latency and fault configuration
@@ -20,6 +21,8 @@ import { decodeForm } from './http/decode.js';
 import { xmlException } from './http/xml.js';
 import { Stats, type StatsSnapshot } from './stats.js';
 import { handleWsCall, parseWsRequest, type WsAnswer } from './webservice.js';
+import { handleTokenLogin, LOGIN_TOKEN_PATH } from './login.js';
+import type { PhpArray } from './http/decode.js';
 
 export interface SimOptions {
   /** Interface to listen on; default 127.0.0.1. */
@@ -30,7 +33,7 @@ export interface SimOptions {
   latencyMs?: number;
   /** The data set's "now" (ms since epoch); default the current time. */
   now?: number;
-  /** Accepted tokens; default `defaultTokens()` (DEMO_TOKEN only). */
+  /** Accepted tokens; default `defaultTokens()` (DEMO_TOKEN and the demo teachers' tokens). */
   tokens?: Record<string, TokenSpec>;
   /** Initial faults (latencyMs here overrides the option above). */
   faults?: FaultSpec;
@@ -101,14 +104,26 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     timers.add(t);
   };
 
-  async function webservice(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+  /** The request's variables as PHP sees them: array_merge($_GET, $_POST), so POST wins for a top-level name. */
+  async function requestVars(req: http.IncomingMessage, url: URL): Promise<PhpArray> {
     const vars = decodeForm(url.search.slice(1));
     if (req.method === 'POST' && /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
-      // PHP's array_merge($_GET, $_POST): POST wins for a top-level name.
       for (const [k, v] of decodeForm(await readBody(req))) vars.set(k, v);
     } else if (req.method === 'POST') {
       await readBody(req);
     }
+    return vars;
+  }
+
+  // The answer carries a token: it is sent, never logged (nor are the username and password).
+  async function tokenLogin(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const a = handleTokenLogin(await requestVars(req, url), { tokens, wwwroot, debug });
+    send(res, a.status, a.contentType, a.body);
+    log?.debug('token login', { status: a.status });
+  }
+
+  async function webservice(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const vars = await requestVars(req, url);
     const call = parseWsRequest(vars);
     stats.count(call.wsfunction);
     const mode = faults.pick(call.wsfunction);
@@ -171,7 +186,9 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim.invalid');
-    const work = url.pathname === WS_PATH && (req.method === 'GET' || req.method === 'POST') ? webservice(req, res, url) : control(req, res, url.pathname);
+    const getOrPost = req.method === 'GET' || req.method === 'POST';
+    const work =
+      url.pathname === WS_PATH && getOrPost ? webservice(req, res, url) : url.pathname === LOGIN_TOKEN_PATH && getOrPost ? tokenLogin(req, res, url) : control(req, res, url.pathname);
     work.catch((err: unknown) => {
       log?.error('request failed', { path: url.pathname, error: (err as Error).message });
       sendJson(res, 500, { error: 'internal error' });

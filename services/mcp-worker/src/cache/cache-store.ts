@@ -10,7 +10,7 @@ import type { MoodleApi } from '../moodle/types.js';
 import { CachedMoodle, type Outcome } from './cached-moodle.js';
 import { redisEndpoint, type CacheConfig } from './config.js';
 import { Flights } from './flights.js';
-import { CacheMetrics } from './metrics.js';
+import { CacheMetrics, type RedisOp } from './metrics.js';
 import { LocalEntries } from './local-entries.js';
 import { KEY_VERSION } from './keys.js';
 import { RedisFills } from './redis-fills.js';
@@ -127,6 +127,17 @@ export class CacheStore {
   /** True while the shared cache is in use (Redis connected and answering). */
   get available(): boolean {
     return this.link?.available ?? false;
+  }
+
+  /**
+   * A Lua script run on the cache's Redis under `op`: resolves its reply, or
+   * undefined while Redis is unusable. Undefined without a cache.
+   */
+  script(op: RedisOp, name: string, numberOfKeys: number, lua: string): ((...args: (string | number)[]) => Promise<unknown>) | undefined {
+    const link = this.link;
+    if (!link) return undefined;
+    const run = link.defineScript(name, numberOfKeys, lua);
+    return (...args) => link.attempt(op, (redis) => run(redis, ...args));
   }
 
   /** A cached MoodleApi for one Moodle site and token, over `inner`. */

@@ -42,7 +42,7 @@ const ttlOverrides = z
     return z.NEVER;
   });
 
-const redisUrl = z.string().refine((v) => {
+export const redisUrl = z.string().refine((v) => {
   try {
     const u = new URL(v);
     return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';

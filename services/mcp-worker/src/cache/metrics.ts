@@ -13,7 +13,7 @@ export const COALESCE_SCOPES = ['local', 'redis'] as const;
 export type CoalesceScope = (typeof COALESCE_SCOPES)[number];
 
 /** Redis operations whose failures are counted. */
-export const REDIS_OPS = ['connection', 'lookup', 'lock', 'store', 'release', 'wait', 'invalidate', 'subscribe', 'tracking'] as const;
+export const REDIS_OPS = ['connection', 'lookup', 'lock', 'store', 'release', 'wait', 'invalidate', 'subscribe', 'tracking', 'rate_limit'] as const;
 export type RedisOp = (typeof REDIS_OPS)[number];
 
 export class CacheMetrics {

@@ -41,8 +41,8 @@ export class RateLimitedError extends Error {
   readonly code = RpcCodes.RATE_LIMITED;
   readonly data: { retryAfterMs: number; callsPerSecond: number };
 
-  constructor(rate: CallRate, retryAfterMs: number) {
-    super(`rate limited: ${rate.perSecond} calls/s per session (bursts of ${rate.burst}); retry in ${retryAfterMs} ms`);
+  constructor(rate: CallRate, retryAfterMs: number, per: 'session' | 'teacher' = 'session') {
+    super(`rate limited: ${rate.perSecond} calls/s per ${per === 'teacher' ? 'teacher (all your sessions together)' : 'session'} (bursts of ${rate.burst}); retry in ${retryAfterMs} ms`);
     this.name = 'RateLimitedError';
     this.data = { retryAfterMs, callsPerSecond: rate.perSecond };
   }

@@ -7,11 +7,10 @@ import type { MoodleApi } from '../moodle/types.js';
 import { ToolInputError } from '../tools/errors.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { ToolCatalog } from './toolCatalog.js';
+import type { CallIdentity } from '../identity/identities.js';
 
 export interface CallDeps {
   catalog: ToolCatalog;
-  /** Moodle through the shared cache (a pass-through when no Redis is configured). */
-  moodle: Pick<CachedMoodle, 'callWithMeta'>;
   defaultCourseId?: number;
   logger: Logger;
   metrics: WorkerMetrics;
@@ -22,6 +21,8 @@ export interface CallInfo {
   name: string;
   args: Record<string, unknown> | undefined;
   signal: AbortSignal;
+  /** Who the call acts as: its Moodle (through the shared cache, scoped to its token), flags and log fields. */
+  identity: Pick<CallIdentity, 'log' | 'readOnly' | 'courses'> & { moodle: Pick<CachedMoodle, 'callWithMeta'> };
 }
 
 /**
@@ -44,16 +45,28 @@ export async function callTool(deps: CallDeps, call: CallInfo): Promise<CallTool
   let outcome = 'ok';
   let failure: string | undefined;
   try {
+    const who = call.identity;
+    if (tool.write && who.readOnly) {
+      outcome = 'refused';
+      failure = `${tool.name} is not available to ${who.log.teacher ?? 'you'}: the administrator made this teacher read-only on the stack`;
+      return errorResult(failure);
+    }
     const parsed = tool.inputSchema.safeParse(call.args ?? {});
     if (!parsed.success) {
       outcome = 'invalid_arguments';
       return errorResult(`Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}`);
     }
+    const outside = who.courses ? coursesOutside(parsed.data, 'courseId' in tool.inputSchema.shape ? deps.defaultCourseId : undefined, who.courses) : [];
+    if (outside.length) {
+      outcome = 'refused';
+      failure = `Course ${outside.join(', ')} is not among the courses the administrator allows ${who.log.teacher ?? 'you'} to use through the assistant (${who.courses!.join(', ')})`;
+      return errorResult(failure);
+    }
     // Per call: notes whether any answer came from the cache past its TTL because Moodle failed.
     let staleAge = -1;
     const moodle: MoodleApi = {
       call: async (fn, params, opts) => {
-        const r = await deps.moodle.callWithMeta<never>(fn, params, opts);
+        const r = await who.moodle.callWithMeta<never>(fn, params, opts);
         if (r.cache === 'stale') staleAge = Math.max(staleAge, r.ageSeconds);
         return r.value;
       },
@@ -73,7 +86,7 @@ export async function callTool(deps: CallDeps, call: CallInfo): Promise<CallTool
     else if (err instanceof MoodleError) outcome = 'moodle_error';
     else outcome = 'internal_error';
     if (outcome === 'internal_error') {
-      deps.logger.error('tool failed unexpectedly', { sessionId: call.sessionId, tool: tool.name, error: err instanceof Error ? err.message : String(err) });
+      deps.logger.error('tool failed unexpectedly', { sessionId: call.sessionId, tool: tool.name, ...call.identity.log, error: err instanceof Error ? err.message : String(err) });
       return errorResult(`Internal error in ${tool.name}; the server log has the details.`);
     }
     failure = (err as Error).message;
@@ -83,9 +96,10 @@ export async function callTool(deps: CallDeps, call: CallInfo): Promise<CallTool
     const durationMs = Math.round(seconds * 1e4) / 10;
     deps.metrics.toolCalls.inc({ tool: tool.name, outcome });
     deps.metrics.toolDuration.observe({ tool: tool.name }, seconds);
-    deps.logger.info('tool call', { sessionId: call.sessionId, tool: tool.name, durationMs, outcome });
-    // The audit trail of every change to Moodle: who (session), what, when (time), and how it ended.
-    if (tool.write) deps.logger.info('audit: write', { audit: true, sessionId: call.sessionId, tool: tool.name, arguments: auditArgs(call.args), outcome, durationMs, ...(failure ? { error: failure } : {}) });
+    const who = call.identity.log;
+    deps.logger.info('tool call', { sessionId: call.sessionId, tool: tool.name, ...who, durationMs, outcome });
+    // The audit trail of every change to Moodle: who (teacher, Moodle user, session), what, when (time), and how it ended.
+    if (tool.write) deps.logger.info('audit: write', { audit: true, sessionId: call.sessionId, ...who, tool: tool.name, arguments: auditArgs(call.args), outcome, durationMs, ...(failure ? { error: failure } : {}) });
   }
 }
 
@@ -112,4 +126,13 @@ function describeIssues(error: z.ZodError): string {
     .slice(0, 8)
     .map((i) => `${i.path.length ? i.path.join('.') : '(arguments)'}: ${i.message}`)
     .join('; ');
+}
+
+/** The course ids a call names (courseId, else the default course of a course-scoped tool; courseIds) that are not in `allowed`. */
+function coursesOutside(args: Record<string, unknown>, defaultCourseId: number | undefined, allowed: number[]): number[] {
+  const named: number[] = [];
+  const id = typeof args.courseId === 'number' ? args.courseId : defaultCourseId;
+  if (id !== undefined) named.push(id);
+  if (Array.isArray(args.courseIds)) for (const id of args.courseIds) if (typeof id === 'number') named.push(id);
+  return [...new Set(named.filter((id) => !allowed.includes(id)))];
 }

@@ -1,7 +1,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { idSource } from '@moodle-mcp/common';
+import { idSource, RpcCodes } from '@moodle-mcp/common';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { errorResponse } from '../transport/jsonrpc.js';
 import { StreamTransport } from '../transport/streamTransport.js';
@@ -9,6 +9,10 @@ import { SESSION_CLOSE_REASONS, SESSION_TRANSPORTS } from '../metrics.js';
 import { callTool, type CallDeps } from './callTool.js';
 import { RateLimitedError, TokenBucket, type CallRate } from './callRateLimit.js';
 import { refuseInvalidParams } from './invalidParams.js';
+import type { Identities, Principal, SessionIdentity } from '../identity/identities.js';
+import type { TeacherCallLimiter } from '../teachers/callLimiter.js';
+import type { TeacherDirectory } from '../teachers/directory.js';
+import type { TeacherSessions } from '../identity/teacherSessions.js';
 
 export const SERVER_INFO = { name: 'moodle-mcp-worker', version: '0.1.0' };
 
@@ -36,12 +40,32 @@ const ALLOWED_BEFORE_INIT = new Set(['initialize', 'ping']);
 export interface SessionDeps extends CallDeps {
   /** tools/call per second per session (SESSION_CALL_RATE, SESSION_CALL_BURST); absent: no limit. */
   callRate?: CallRate;
+  /** Whose token each call goes with. */
+  identities: Identities;
+  /** tools/call per second per teacher over all sessions and workers (per-teacher mode). */
+  teacherLimiter?: TeacherCallLimiter;
+  /** Notes each teacher's last call (per-teacher mode). */
+  directory?: TeacherDirectory;
+  /** Where a teacher's open sessions are found, to close them on revocation. */
+  teacherSessions?: TeacherSessions;
 }
 
 export interface Session {
   id: string;
   server: Server;
+  /** The teacher the session acts as (per-teacher mode), to close their sessions on revocation. */
+  teacher?: string;
   close(): Promise<void>;
+}
+
+/** An McpError-like answer the SDK sends as it is (code, message). */
+class RefusedError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -49,27 +73,58 @@ export interface Session {
  * tool catalog. Sessions share everything but their protocol state, so an
  * idle session costs little more than its socket.
  */
-export async function openSession(deps: SessionDeps, transport: Transport, onRefusedBeforeInit?: () => void): Promise<Session> {
+export async function openSession(deps: SessionDeps, transport: Transport, identity: SessionIdentity, onRefusedBeforeInit?: () => void): Promise<Session> {
   const id = newSessionId();
+  const principal: Principal | undefined = identity.ok ? identity.principal : undefined;
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: SHARED_VALIDATOR,
   });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: deps.catalog.listed }));
+  // Who this session is, asked at each request: a revoked teacher is refused at once, a changed flag applies at once.
+  const who = () => {
+    const r = deps.identities.resolve(principal!);
+    if ('refused' in r) {
+      deps.metrics.refusedMessages.inc({ reason: 'identity' });
+      throw new RefusedError(RpcCodes.IDENTITY_REQUIRED, r.refused);
+    }
+    return r;
+  };
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: who().readOnly ? deps.catalog.listedReadOnly : deps.catalog.listed }));
   const rate = deps.callRate;
   const bucket = rate && rate.perSecond > 0 ? new TokenBucket(rate, Date.now()) : undefined;
-  server.setRequestHandler(CallToolRequestSchema, (req, extra) => {
-    // Over the limit: answered at once with -32029 and when to retry; the call never reaches Moodle.
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const identity = who();
+    // Over a limit: answered at once with -32029 and when to retry; the call never reaches Moodle.
     const retryAfterMs = bucket?.take(Date.now()) ?? 0;
     if (retryAfterMs > 0) {
       deps.metrics.refusedMessages.inc({ reason: 'rate_limited' });
       deps.logger.debug('tool call rate limited', { sessionId: id, tool: req.params.name, retryAfterMs });
-      throw new RateLimitedError(rate!, retryAfterMs);
+      throw new RateLimitedError(rate!, retryAfterMs, 'session');
     }
-    return callTool(deps, { sessionId: id, name: req.params.name, args: req.params.arguments, signal: extra.signal });
+    if (identity.teacher && deps.teacherLimiter) {
+      const wait = await deps.teacherLimiter.admit(identity.teacher);
+      if (wait > 0) {
+        deps.metrics.refusedMessages.inc({ reason: 'rate_limited' });
+        deps.logger.debug('tool call rate limited (teacher)', { sessionId: id, tool: req.params.name, retryAfterMs: wait, ...identity.log });
+        throw new RateLimitedError(deps.teacherLimiter.rate, wait, 'teacher');
+      }
+    }
+    if (identity.teacher) deps.directory?.touch(identity.teacher);
+    return callTool(deps, { sessionId: id, name: req.params.name, args: req.params.arguments, signal: extra.signal, identity });
   });
-  if (transport instanceof StreamTransport) {
+  if (!identity.ok) {
+    // No identity (per-teacher mode without a certificate): every request gets the same answer, nothing is served.
+    const refusal = identity.message;
+    if (transport instanceof StreamTransport) {
+      transport.gate = (msg) => {
+        if (!('method' in msg) || !('id' in msg)) return undefined;
+        deps.metrics.refusedMessages.inc({ reason: 'identity' });
+        return errorResponse(msg.id, RpcCodes.IDENTITY_REQUIRED, refusal);
+      };
+    }
+  }
+  if (transport instanceof StreamTransport && identity.ok) {
     // "Initialized" from the moment initialize arrives, not when its answer is sent:
     // a client may pipeline initialize and its first requests in one write.
     let initializeSeen = false;
@@ -83,7 +138,19 @@ export async function openSession(deps: SessionDeps, transport: Transport, onRef
   }
   await server.connect(transport);
   refuseInvalidParams(transport);
-  return { id, server, close: () => server.close() };
+  const session: Session = { id, server, close: () => server.close() };
+  if (principal?.kind === 'teacher' && deps.teacherSessions) {
+    const teacher = principal.name;
+    const registry = deps.teacherSessions;
+    session.teacher = teacher;
+    registry.add(teacher, session);
+    const onclose = server.onclose;
+    server.onclose = () => {
+      onclose?.();
+      registry.delete(teacher, session);
+    };
+  }
+  return session;
 }
 
 export type SessionTransportKind = (typeof SESSION_TRANSPORTS)[number];

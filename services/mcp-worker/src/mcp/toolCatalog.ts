@@ -9,6 +9,8 @@ import type { ToolDef } from '../tools/types.js';
  */
 export class ToolCatalog {
   readonly listed: Tool[];
+  /** What a read-only teacher is offered: `listed` without the write tools. */
+  readonly listedReadOnly: Tool[];
   private readonly byName: Map<string, ToolDef>;
 
   constructor(
@@ -18,6 +20,7 @@ export class ToolCatalog {
     const enabled = tools.filter((t) => allowWrites || !t.write);
     this.byName = new Map(enabled.map((t) => [t.name, t]));
     this.listed = enabled.map(describeTool);
+    this.listedReadOnly = this.listed.filter((t) => !this.byName.get(t.name)?.write);
   }
 
   get(name: string): ToolDef | undefined {

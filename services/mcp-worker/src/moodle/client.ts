@@ -9,7 +9,8 @@ import type { MoodleApi, MoodleCallOptions, MoodleParams } from './types.js';
 export interface MoodleClientOptions {
   /** Site root, e.g. https://moodle.school.example (no /webservice/... suffix). */
   baseUrl: string;
-  token: string;
+  /** Secret. The default token of every call (per-teacher mode: none; each call brings its teacher's). */
+  token?: string;
   /** Per attempt, in milliseconds. */
   timeoutMs?: number;
   /** Keep-alive sockets per Moodle host. */
@@ -43,7 +44,7 @@ export class MoodleClient implements MoodleApi {
 
   constructor(opts: MoodleClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
-    this.token = opts.token;
+    this.token = opts.token ?? '';
     this.retries = opts.retries ?? 2;
     this.retryBaseMs = opts.retryBaseMs ?? 200;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
@@ -68,7 +69,7 @@ export class MoodleClient implements MoodleApi {
     const attempts = opts.write ? 1 : 1 + this.retries;
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.attempt(wsfunction, params, opts.signal)) as T;
+        return (await this.attempt(wsfunction, params, opts.signal, opts.token ?? this.token)) as T;
       } catch (err) {
         if (opts.write && err instanceof MoodleError && maybeApplied(err)) {
           throw new MoodleError(err.kind, wsfunction, `${err.message}. The change may or may not have been applied: read it back before trying again.`, { status: err.status, cause: err });
@@ -86,10 +87,9 @@ export class MoodleClient implements MoodleApi {
     this.agents.https.destroy();
   }
 
-  private redact = (s: string): string => (this.token && s.includes(this.token) ? s.split(this.token).join('[redacted]') : s);
-
-  private async attempt(wsfunction: string, params: MoodleParams, signal?: AbortSignal): Promise<unknown> {
-    const body = new URLSearchParams({ wstoken: this.token, wsfunction, moodlewsrestformat: 'json' });
+  private async attempt(wsfunction: string, params: MoodleParams, signal: AbortSignal | undefined, token: string): Promise<unknown> {
+    const redact = (s: string): string => (token && s.includes(token) ? s.split(token).join('[redacted]') : s);
+    const body = new URLSearchParams({ wstoken: token, wsfunction, moodlewsrestformat: 'json' });
     encodeMoodleParams(params, body);
     const started = process.hrtime.bigint();
     let outcome = 'ok';
@@ -104,7 +104,7 @@ export class MoodleClient implements MoodleApi {
         decoded = JSON.parse(res.data);
       } catch {
         outcome = 'bad_response';
-        const preview = this.redact(String(res.data).slice(0, 80)).replace(/\s+/g, ' ');
+        const preview = redact(String(res.data).slice(0, 80)).replace(/\s+/g, ' ');
         throw new MoodleError(
           'bad_response',
           wsfunction,
@@ -113,7 +113,7 @@ export class MoodleClient implements MoodleApi {
       }
       if (isMoodleException(decoded)) {
         outcome = 'moodle_error';
-        throw mapMoodleException(wsfunction, decoded, this.redact);
+        throw mapMoodleException(wsfunction, decoded, redact);
       }
       return decoded;
     } catch (err) {

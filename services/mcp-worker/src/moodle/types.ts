@@ -17,6 +17,8 @@ export type MoodleParams = { [key: string]: MoodleValue };
 export interface MoodleCallOptions {
   /** Aborts the upstream request (client cancelled, or session closed). */
   signal?: AbortSignal;
+  /** Secret. The web service token of this call (a teacher's own), instead of the client's default one. */
+  token?: string;
   /**
    * A write changes Moodle's state: it is never retried blindly and never
    * served from a cache. Reads are retried with backoff on transient errors.
@@ -27,4 +29,9 @@ export interface MoodleCallOptions {
    * with the parameters that select them (used by the cache layer).
    */
   invalidates?: { wsfunction: string; params?: MoodleParams }[];
+}
+
+/** `inner` calling Moodle with `token` (a teacher's own): the view the cache wraps for that teacher. */
+export function withToken(inner: MoodleApi, token: string): MoodleApi {
+  return { call: (wsfunction, params, opts) => inner.call(wsfunction, params, { ...opts, token }) };
 }

@@ -37,7 +37,7 @@ export function resolveCourseId(courseId: number | undefined, ctx: ToolContext):
   if (resolved === undefined) {
     throw new ToolInputError(
       'No course given and this server has no default course: pass courseId. ' +
-        'Find course ids with get_courses (lists all courses) or search_courses (by name).',
+        'Find course ids with get_courses (lists your courses) or search_courses (by name).',
     );
   }
   return resolved;

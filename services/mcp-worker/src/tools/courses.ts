@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENROLLED_COURSES_FUNCTIONS, enrolledCourses } from './account.js';
 import { moodleId, pageArg, perPageArg } from './args.js';
 import { flag, formatWhen, isoFromUnix } from './convert.js';
 import { defineTool } from './define.js';
@@ -7,8 +8,9 @@ import { perObject } from './memo.js';
 import { renderList } from './render.js';
 
 /**
- * Course fields read from core_course_get_courses, ..._get_courses_by_field
- * and ..._search_courses (the last sends no dates nor visibility).
+ * Course fields read from core_course_get_courses_by_field,
+ * core_course_search_courses (no dates nor visibility) and
+ * core_enrol_get_users_courses (the category as `category`, without its name).
  */
 interface RawCourse {
   id: number;
@@ -16,6 +18,7 @@ interface RawCourse {
   fullname?: string;
   displayname?: string;
   categoryid?: number;
+  category?: number;
   categoryname?: string;
   summary?: string;
   format?: string;
@@ -29,7 +32,10 @@ export const courseSchema = z.object({
   shortName: z.string(),
   fullName: z.string(),
   categoryId: z.number().int().nullable(),
-  categoryName: z.string().nullable(),
+  categoryName: z
+    .string()
+    .nullable()
+    .describe("Null when Moodle does not report it (get_courses without courseIds: Moodle's list of the account's courses has no category names)."),
   summary: z.string().describe('Course summary as plain text, shortened.'),
   startDate: z.string().nullable().describe('ISO 8601; null when not set or not reported.'),
   endDate: z.string().nullable().describe('ISO 8601; null when not set or not reported.'),
@@ -42,7 +48,7 @@ export const toCourse = perObject((raw: RawCourse): Course => ({
   id: raw.id,
   shortName: raw.shortname ?? '',
   fullName: raw.fullname ?? raw.displayname ?? '',
-  categoryId: raw.categoryid ?? null,
+  categoryId: raw.categoryid ?? raw.category ?? null,
   categoryName: raw.categoryname ?? null,
   summary: htmlToText(raw.summary, SUMMARY_MAX_CHARS),
   startDate: isoFromUnix(raw.startdate),
@@ -81,17 +87,22 @@ export const getCourses = defineTool({
   title: 'List courses',
   description:
     'Lists Moodle courses with their ids, short and full names, category, dates and visibility. ' +
-    'Without courseIds it pages through every course the account can see (page/perPage; the site front page is left out); ' +
-    'with courseIds it returns just those courses. Use it to find the courseId the other tools need; ' +
-    'to find a course by name use search_courses instead.',
+    "Without courseIds it pages through the courses the server's account is enrolled in (its own courses, as teacher or student; page/perPage); " +
+    'with courseIds it returns just those courses, as far as the account may see them. Use it to find the courseId the other tools need; ' +
+    'to find any course of the site by name use search_courses instead.',
   inputSchema: z.object({
-    courseIds: z.array(moodleId('Course id.')).min(1).max(100).optional().describe('Only these courses (up to 100 ids). Omit to list all courses.'),
+    courseIds: z
+      .array(moodleId('Course id.'))
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Only these courses (up to 100 ids). Omit to list the account's own courses."),
     page: pageArg,
     perPage: perPageArg(20, 100),
   }),
   outputSchema: z.object({ courses: z.array(courseSchema), ...pageFields }),
   write: false,
-  wsfunctions: ['core_course_get_courses', 'core_course_get_courses_by_field'],
+  wsfunctions: [...ENROLLED_COURSES_FUNCTIONS, 'core_course_get_courses_by_field'],
   async run({ courseIds, page, perPage }, ctx) {
     let raw: RawCourse[];
     if (courseIds) {
@@ -102,14 +113,18 @@ export const getCourses = defineTool({
       );
       raw = res.courses ?? [];
     } else {
-      // Moodle includes the site front page (format "site") among the courses; it is not a course a teacher means.
-      raw = (await ctx.moodle.call<RawCourse[]>('core_course_get_courses', {}, { signal: ctx.signal })).filter((c) => c.format !== 'site');
+      // Not core_course_get_courses: it needs moodle/course:view in every course, which teachers lack.
+      raw = await enrolledCourses(ctx);
     }
-    const courses = raw.map(toCourse).sort((a, b) => a.id - b.id);
+    // The site front page (format "site") is not a course a teacher means, should Moodle list it.
+    const courses = raw
+      .filter((c) => c.format !== 'site')
+      .map(toCourse)
+      .sort((a, b) => a.id - b.id);
     const { slice, total, hasMore } = pageOf(courses, page, perPage);
     const missing = courseIds?.filter((id) => !courses.some((c) => c.id === id)) ?? [];
     const text = [
-      pageHeader('courses', slice.length, total, page, perPage, hasMore),
+      pageHeader(courseIds ? 'courses' : 'courses of this account', slice.length, total, page, perPage, hasMore),
       renderList(slice, renderCourse, ''),
       missing.length ? `Not found or not visible: ${missing.join(', ')}` : '',
     ]

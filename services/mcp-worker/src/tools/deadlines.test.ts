@@ -1,13 +1,15 @@
-import { SEED } from '@moodle-mcp/moodle-sim';
+import { SEED, STUDENT_TOKEN, TEACHER_TOKEN } from '@moodle-mcp/moodle-sim';
+import { MoodleError } from '../moodle/errors.js';
 import { getUpcomingDeadlines } from './deadlines.js';
 import { invokeTool } from './invoke.js';
-import { useSimMoodle } from './simMoodle.js';
+import { ACCOUNTS, useSimMoodle } from './simMoodle.js';
 
 const t = useSimMoodle();
-const { ctx } = t;
 const DAY_MS = 86_400_000;
 
-describe('get_upcoming_deadlines', () => {
+describe.each(ACCOUNTS)('get_upcoming_deadlines as $who', ({ token }) => {
+  const ctx = () => t.ctxAs(token);
+
   it('lists the dated to-dos of the next two weeks, soonest first, inside the window', async () => {
     const { structured, text } = await invokeTool(getUpcomingDeadlines, {}, ctx());
     expect(structured.events.length).toBeGreaterThan(0);
@@ -28,6 +30,20 @@ describe('get_upcoming_deadlines', () => {
     expect(lab.itemCount).toBeGreaterThan(0);
   });
 
+  it("gives a teacher the due dates of their courses' activities, which ask nothing of them", async () => {
+    const { structured } = await invokeTool(getUpcomingDeadlines, { daysAhead: 30, limit: 50 }, ctx());
+    const essay = structured.events.find((e) => e.module === 'assign' && e.instanceId === SEED.upcomingAssignmentId && e.eventType === 'due')!;
+    expect(essay).toMatchObject({ courseId: SEED.courseId, courseName: 'Biology 101: Cells and Life', action: null, itemCount: null });
+    expect(Date.parse(essay.due!)).toBeGreaterThan(Date.now());
+  });
+
+  it('lists every date once', async () => {
+    const { structured } = await invokeTool(getUpcomingDeadlines, { daysAhead: 60, limit: 50 }, ctx());
+    const keys = structured.events.map((e) => `${e.module}:${e.instanceId}:${e.eventType}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(structured.events.map((e) => e.id)).size).toBe(structured.events.length);
+  });
+
   it('keeps one course with courseId', async () => {
     const { structured } = await invokeTool(getUpcomingDeadlines, { daysAhead: 60, courseId: SEED.courseId }, ctx());
     expect(structured.events.length).toBeGreaterThan(0);
@@ -40,5 +56,23 @@ describe('get_upcoming_deadlines', () => {
     const two = (await invokeTool(getUpcomingDeadlines, { daysAhead: 60, limit: 2 }, ctx())).structured;
     expect(two.events.map((e) => e.id)).toEqual(all.events.slice(0, 2).map((e) => e.id));
     expect(two.mayHaveMore).toBe(true);
+  });
+});
+
+describe('get_upcoming_deadlines for other accounts', () => {
+  it('refuses a teacher a course they do not teach, as Moodle does', async () => {
+    const call = invokeTool(getUpcomingDeadlines, { courseId: SEED.hiddenCourseId }, t.ctxAs(TEACHER_TOKEN));
+    await expect(call).rejects.toThrow(MoodleError);
+    await expect(call).rejects.toMatchObject({ kind: 'permission_denied', moodleErrorCode: 'nopermissions' });
+    await expect(call).rejects.toThrow(`No access rights in course ${SEED.hiddenCourseId}`);
+  });
+
+  it("gives a student their own to-dos with the student's actions", async () => {
+    const { structured } = await invokeTool(getUpcomingDeadlines, { daysAhead: 30, limit: 50 }, t.ctxAs(STUDENT_TOKEN));
+    expect(structured.events.length).toBeGreaterThan(0);
+    expect(structured.events.some((e) => e.action === 'Grade')).toBe(false);
+    const todo = structured.events.filter((e) => e.action !== null);
+    expect(todo.length).toBeGreaterThan(0);
+    expect(todo.every((e) => e.action === 'Add submission' || e.action === 'Attempt quiz now')).toBe(true);
   });
 });

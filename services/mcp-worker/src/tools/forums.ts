@@ -149,7 +149,8 @@ export const getForumDiscussions = defineTool({
               10,
             ),
           ),
-        'No forums in this course.',
+        // mod_forum_get_forums_by_courses leaves out a course the account may not enter without a warning.
+        'No forums in this course that this account can read (is the courseId one of its courses? see get_courses).',
         MAX_FORUMS,
       ),
     ].join('\n');

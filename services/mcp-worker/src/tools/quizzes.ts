@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MoodleError } from '../moodle/errors.js';
 import { courseIdArg, moodleId, resolveCourseId } from './args.js';
+import { throwIfCourseRefused, type RawWarning } from './courseAccess.js';
 import { formatWhen, isoFromUnix, numberOrNull, roundGrade } from './convert.js';
 import { defineTool } from './define.js';
 import { htmlToText, SUMMARY_MAX_CHARS } from './html.js';
@@ -63,7 +64,12 @@ export const getQuizzes = defineTool({
   wsfunctions: ['mod_quiz_get_quizzes_by_courses'],
   async run(args, ctx) {
     const courseId = resolveCourseId(args.courseId, ctx);
-    const res = await ctx.moodle.call<{ quizzes?: RawQuiz[] }>('mod_quiz_get_quizzes_by_courses', { courseids: [courseId] }, { signal: ctx.signal });
+    const res = await ctx.moodle.call<{ quizzes?: RawQuiz[]; warnings?: RawWarning[] }>(
+      'mod_quiz_get_quizzes_by_courses',
+      { courseids: [courseId] },
+      { signal: ctx.signal },
+    );
+    throwIfCourseRefused('mod_quiz_get_quizzes_by_courses', res.warnings, courseId);
     const quizzes = (res.quizzes ?? []).filter((q) => q.course === undefined || q.course === courseId).map(toQuiz);
     const text = [
       `Course ${courseId}: ${quizzes.length} quiz${quizzes.length === 1 ? '' : 'zes'}`,

@@ -8,6 +8,20 @@ import type { User } from '../data/types.js';
 import { CAPABILITY_NAMES, ROLE_CAPABILITIES } from './capabilities.js';
 import type { TokenSpec } from './tokens.js';
 
+/**
+ * has_capability for a user without site-wide powers, in a course: the
+ * archetype default of their course role, then the course's overrides of that
+ * role (lib/accesslib.php: a CAP_PROHIBIT anywhere wins; an override in the
+ * course context replaces the role's default there). Not enrolled: false.
+ */
+export function userHasInCourse(store: Store, userid: number, capability: string, courseid: number): boolean {
+  const e = store.enrolment(userid, courseid);
+  if (!e) return false;
+  const override = store.data.overrides.find((o) => o.courseid === courseid && o.role === e.role && o.capability === capability);
+  if (override) return override.permission === 'allow';
+  return ROLE_CAPABILITIES[e.role].has(capability);
+}
+
 export class Access {
   readonly user: User;
 
@@ -22,6 +36,7 @@ export class Access {
     return this.user.id;
   }
 
+  /** is_siteadmin: every capability everywhere, overrides and prohibits included. */
   get isAdmin(): boolean {
     return this.spec.capabilities === 'all';
   }
@@ -29,10 +44,8 @@ export class Access {
   /** has_capability in a course (or a module of it). */
   has(capability: string, courseid: number): boolean {
     if (this.spec.capabilities === 'all') return true;
-    const e = this.store.enrolment(this.userid, courseid);
-    if (!e) return false;
-    if (Array.isArray(this.spec.capabilities)) return this.spec.capabilities.includes(capability);
-    return ROLE_CAPABILITIES[e.role].has(capability);
+    if (Array.isArray(this.spec.capabilities)) return !!this.store.enrolment(this.userid, courseid) && this.spec.capabilities.includes(capability);
+    return userHasInCourse(this.store, this.userid, capability, courseid);
   }
 
   /** require_capability: throws required_capability_exception (errorcode nopermissions). */

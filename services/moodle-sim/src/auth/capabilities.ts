@@ -11,6 +11,7 @@ export const CAPABILITY_NAMES: Readonly<Record<string, string>> = {
   'moodle/course:viewhiddencourses': 'View hidden courses',
   'moodle/course:viewparticipants': 'View participants',
   'moodle/course:viewhiddenactivities': 'View hidden activities',
+  'moodle/course:manageactivities': 'Manage activities',
   'moodle/grade:view': 'View own grades',
   'moodle/grade:viewall': 'View grades of other users',
   'gradereport/user:view': 'View your own complete grade report',
@@ -29,7 +30,15 @@ export const CAPABILITY_NAMES: Readonly<Record<string, string>> = {
 
 export const KNOWN_CAPABILITIES: ReadonlySet<string> = new Set(Object.keys(CAPABILITY_NAMES));
 
-export type CourseRole = 'student' | 'teacher' | 'editingteacher';
+/**
+ * The course roles of the data set: Moodle's three standard course roles and
+ * one custom role, "Teaching assistant" (archetype teacher: it starts with the
+ * Non-editing teacher's capabilities), held only by Jonas Noor (user 6). A
+ * custom role is needed because Moodle overrides permissions per role and
+ * context, never per user: overriding the standard Non-editing teacher role in
+ * a course would also change every other non-editing teacher there.
+ */
+export type CourseRole = 'student' | 'teacher' | 'editingteacher' | 'teachingassistant';
 
 const STUDENT = [
   'moodle/course:viewparticipants',
@@ -55,13 +64,14 @@ const TEACHER = [
   'mod/quiz:grade',
 ];
 
-const EDITINGTEACHER = [...TEACHER, 'moodle/course:update', 'moodle/course:viewhiddencourses'];
+const EDITINGTEACHER = [...TEACHER, 'moodle/course:update', 'moodle/course:viewhiddencourses', 'moodle/course:manageactivities'];
 
 /** Default capabilities per course role; note that no course role has moodle/course:view (managers/admins do). */
 export const ROLE_CAPABILITIES: Readonly<Record<CourseRole, ReadonlySet<string>>> = {
   student: new Set(STUDENT),
   teacher: new Set(TEACHER),
   editingteacher: new Set(EDITINGTEACHER),
+  teachingassistant: new Set(TEACHER),
 };
 
 /** Moodle's standard role ids, names and sort order (mdl_role as installed). */
@@ -69,4 +79,19 @@ export const ROLES: Readonly<Record<CourseRole, { roleid: number; name: string; 
   editingteacher: { roleid: 3, name: 'Teacher', shortname: 'editingteacher', sortorder: 3 },
   teacher: { roleid: 4, name: 'Non-editing teacher', shortname: 'teacher', sortorder: 4 },
   student: { roleid: 5, name: 'Student', shortname: 'student', sortorder: 5 },
+  // Custom roles get ids after the eight Moodle installs (manager … frontpage).
+  teachingassistant: { roleid: 9, name: 'Teaching assistant', shortname: 'teachingassistant', sortorder: 9 },
 };
+
+/**
+ * A role override in a course context (mdl_role_capabilities with a course
+ * contextid), as Participants > Permissions saves it. 'prohibit' (CAP_PROHIBIT)
+ * wins over every allow the user has in that course; 'prevent' (CAP_PREVENT)
+ * removes the role's own allow there.
+ */
+export interface RoleOverride {
+  courseid: number;
+  role: CourseRole;
+  capability: string;
+  permission: 'allow' | 'prevent' | 'prohibit';
+}

@@ -4,6 +4,7 @@
  * in Moodle, unless the token spec overrides them.
  */
 import { SEED } from '../seedIds.js';
+import { DEMO_TEACHERS } from './demoTeachers.js';
 
 export interface TokenSpec {
   userid: number;
@@ -25,8 +26,14 @@ export const TEACHER_TOKEN = '7eac4e70000000000moodlesim000teacher';
 export const STUDENT_TOKEN = '57d0e470000000000moodlesim000student';
 export const RESTRICTED_TOKEN = '4e57c7ed000000000moodlesim00restrict';
 
+/** DEMO_TOKEN (site-admin powers) and every demo teacher's own token (their role capabilities). */
 export function defaultTokens(): Record<string, TokenSpec> {
-  return { [DEMO_TOKEN]: { userid: SEED.teacherId, capabilities: 'all' } };
+  return { [DEMO_TOKEN]: { userid: SEED.teacherId, capabilities: 'all' }, ...teacherTokens() };
+}
+
+/** The demo teachers' tokens: each acts with Moodle's default capabilities of the teacher's course roles. */
+export function teacherTokens(): Record<string, TokenSpec> {
+  return Object.fromEntries(DEMO_TEACHERS.map((t) => [t.token, { userid: t.userid }]));
 }
 
 /**

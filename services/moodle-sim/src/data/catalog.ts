@@ -3,6 +3,8 @@
  * Tables only; seed.ts combines them with the PRNG and the clock.
  */
 
+import type { RoleOverride } from '../auth/capabilities.js';
+
 export const SITE = { fullname: 'Riverside Academy (Moodle simulator)', shortname: 'riverside' };
 
 export const FIRST_NAMES = [
@@ -24,6 +26,25 @@ export const STAFF = [
   { id: 4, username: 'mokafor', firstname: 'Marcus', lastname: 'Okafor' },
   { id: 5, username: 'praman', firstname: 'Priya', lastname: 'Raman' },
 ];
+
+/**
+ * Staff added after the first data set: built after every PRNG draw (seed.ts
+ * appendLateStaff), with fixed dates, so every earlier id and drawn value stays
+ * as it was. Jonas Noor assists in BIO101 and LIT220.
+ */
+export const LATE_STAFF: { id: number; username: string; firstname: string; lastname: string; city: string; courses: [number, 'teachingassistant'][] }[] = [
+  { id: 6, username: 'jnoor', firstname: 'Jonas', lastname: 'Noor', city: 'Bergen', courses: [[2, 'teachingassistant'], [6, 'teachingassistant']] },
+];
+
+/**
+ * Course-level role overrides (Participants > Permissions in each course, i.e.
+ * rows of mdl_role_capabilities in the course context): in BIO101 and LIT220
+ * the teaching assistant may read submissions, grades and reports but not
+ * grade. Prohibit, so no other role assignment can grant it back there.
+ */
+export const ROLE_OVERRIDES: RoleOverride[] = [2, 6].flatMap((courseid) =>
+  (['mod/assign:grade', 'mod/quiz:grade'] as const).map((capability) => ({ courseid, role: 'teachingassistant' as const, capability, permission: 'prohibit' as const })),
+);
 
 export const CATEGORIES = [
   { id: 1, name: 'Miscellaneous' },

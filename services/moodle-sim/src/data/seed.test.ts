@@ -17,11 +17,11 @@ describe('the seeded data set', () => {
     expect(ds.quizzes.filter((q) => q.timeopen <= NOW && q.timeclose > NOW).length).toBeGreaterThanOrEqual(3);
   });
 
-  it('has the site course, six courses in two categories, three teachers and sixty students', () => {
+  it('has the site course, six courses in two categories, four teaching staff and sixty students', () => {
     expect(ds.courses.find((c) => c.id === 1)?.format).toBe('site');
     expect(ds.courses.filter((c) => c.id !== 1)).toHaveLength(6);
     expect(new Set(ds.courses.filter((c) => c.id !== 1).map((c) => c.category))).toEqual(new Set([2, 3]));
-    expect(new Set(ds.enrolments.filter((e) => e.role !== 'student').map((e) => e.userid))).toEqual(new Set([3, 4, 5]));
+    expect(new Set(ds.enrolments.filter((e) => e.role !== 'student').map((e) => e.userid))).toEqual(new Set([3, 4, 5, 6]));
     expect(ds.users.filter((u) => u.id >= 10)).toHaveLength(STUDENT_COUNT);
   });
 
@@ -30,6 +30,15 @@ describe('the seeded data set', () => {
     expect(ds.submissions.some((s) => s.status === 'submitted' && s.timemodified > ds.assigns.find((a) => a.id === s.assignment)!.duedate)).toBe(true);
     expect(new Set(ds.attempts.map((a) => a.state))).toEqual(new Set(['finished', 'inprogress', 'overdue', 'abandoned']));
     expect(ds.grades.length).toBeGreaterThan(50);
+  });
+
+  it('adds Jonas Noor (user 6) after every drawn record, without changing them', () => {
+    const users = ds.users.map((u) => u.id);
+    expect(users.at(-1)).toBe(6);
+    expect(ds.users.find((u) => u.id === 6)).toMatchObject({ username: 'jnoor', firstname: 'Jonas', lastname: 'Noor', idnumber: '' });
+    expect(ds.enrolments.filter((e) => e.userid === 6).map((e) => [e.courseid, e.role])).toEqual([[2, 'teachingassistant'], [6, 'teachingassistant']]);
+    expect(ds.enrolments.slice(-2).every((e) => e.userid === 6)).toBe(true);
+    expect(ds.overrides).toEqual(expect.arrayContaining([{ courseid: 2, role: 'teachingassistant', capability: 'mod/assign:grade', permission: 'prohibit' }, { courseid: 6, role: 'teachingassistant', capability: 'mod/quiz:grade', permission: 'prohibit' }]));
   });
 
   it('matches the SEED ids other code relies on', () => {

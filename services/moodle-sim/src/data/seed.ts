@@ -8,7 +8,7 @@
  * cmid with an assignment id gets a visibly wrong answer.
  */
 import { createPrng, type Prng } from './prng.js';
-import { CATEGORIES, CITIES, COURSES, DISCUSSION_TOPICS, ANNOUNCEMENTS, FEEDBACK, FIRST_NAMES, LAST_NAMES, SITE, STAFF } from './catalog.js';
+import { CATEGORIES, CITIES, COURSES, DISCUSSION_TOPICS, ANNOUNCEMENTS, FEEDBACK, FIRST_NAMES, LAST_NAMES, LATE_STAFF, ROLE_OVERRIDES, SITE, STAFF } from './catalog.js';
 import type { Assign, AssignGrade, Course, CourseModule, Dataset, Enrolment, QuizAttempt, Submission, User } from './types.js';
 
 export const DATA_SEED = 0x5eed2024;
@@ -39,6 +39,7 @@ export function buildDataset(nowSec: number, seed = DATA_SEED): Dataset {
     forums: [],
     discussions: [],
     resources: [],
+    overrides: ROLE_OVERRIDES.map((o) => ({ ...o })),
   };
   const ids = { section: 1, cm: 201, assign: 1, submission: 1, grade: 1, quiz: 1, attempt: 1, uniqueid: 5001, forum: 1, discussion: 1, post: 1, resource: 1 };
   const start = nowSec - 45 * DAY;
@@ -117,6 +118,7 @@ export function buildDataset(nowSec: number, seed = DATA_SEED): Dataset {
     for (const q of ds.quizzes.filter((x) => x.course === spec.id)) seedAttempts(ds, ids, rnd, q, students);
   }
   pinSeedStudents(ds, ids);
+  appendLateStaff(ds, start);
   return ds;
 
   function assignment(a: { name: string; dueDays: number; grade: number }, courseid: number, cmid: number): Assign {
@@ -175,6 +177,17 @@ function seedAttempts(ds: Dataset, ids: Ids, rnd: Prng, q: Dataset['quizzes'][nu
     else if (r < 0.55) add('inprogress', 1, ds.now - rnd.int(5, 20) * 60);
     else if (r < 0.65) add('overdue', 1, ds.now - rnd.int(3, 20) * HOUR);
     else add('finished', 1, Math.max(q.timeopen, ds.now - rnd.int(2, 30) * HOUR));
+  }
+}
+
+/**
+ * Users and enrolments added after the first data set. They draw nothing from
+ * the PRNG and come last, so every record built before keeps its id and values.
+ */
+function appendLateStaff(ds: Dataset, start: number): void {
+  for (const s of LATE_STAFF) {
+    ds.users.push(user({ id: s.id, username: s.username, firstname: s.firstname, lastname: s.lastname }, s.city, start - 30 * DAY, ds.now - 3 * HOUR));
+    for (const [courseid, role] of s.courses) ds.enrolments.push(enrol(s.id, courseid, role, start + DAY, ds.now - 5 * HOUR));
   }
 }
 

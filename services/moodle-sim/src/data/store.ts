@@ -6,6 +6,7 @@
 import { invalidRecord } from '../errors.js';
 import type { AssignGrade, Assign, Course, Dataset, Enrolment, Forum, Quiz, Submission, User } from './types.js';
 import { buildDataset } from './seed.js';
+import { buildModuleEvents, type CalendarEvent } from './events.js';
 
 export interface SaveGradeInput {
   assignmentid: number;
@@ -19,6 +20,8 @@ export interface SaveGradeInput {
 
 export class Store {
   readonly data: Dataset;
+  /** mdl_event: the activities' calendar events (their dates never change at run time). */
+  readonly events: readonly CalendarEvent[];
   /** Current sim time in unix seconds (the data set's "now" plus time elapsed since start). */
   readonly clock: () => number;
   /** save_grade calls that ran to the end, and those that changed a grade or feedback. */
@@ -28,6 +31,7 @@ export class Store {
   constructor(nowMs: number) {
     const nowSec = Math.floor(nowMs / 1000);
     this.data = buildDataset(nowSec);
+    this.events = buildModuleEvents(this.data);
     const startedAt = Date.now();
     this.clock = () => nowSec + Math.floor((Date.now() - startedAt) / 1000);
   }

@@ -4,7 +4,7 @@
  * mdl_quiz_attempts, mdl_forum, mdl_forum_discussions, ...). Times are unix
  * seconds. Only assignment grades change at run time (mod_assign_save_grade).
  */
-import type { CourseRole } from '../auth/capabilities.js';
+import type { CourseRole, RoleOverride } from '../auth/capabilities.js';
 
 export interface User {
   id: number;
@@ -202,4 +202,6 @@ export interface Dataset {
   forums: Forum[];
   discussions: Discussion[];
   resources: Resource[];
+  /** Role overrides in course contexts. */
+  overrides: RoleOverride[];
 }

@@ -118,7 +118,8 @@ describe('core_course_get_contents', () => {
 describe('core_enrol_get_enrolled_users', () => {
   it('lists participants with roles, sorted by id', async () => {
     const users = await teacher('core_enrol_get_enrolled_users', { courseid: SEED.courseId });
-    expect(users).toHaveLength(32);
+    // 30 students, Tessa, Marcus and the teaching assistant Jonas (user 6).
+    expect(users).toHaveLength(33);
     const t = users.find((u: { id: number }) => u.id === SEED.teacherId);
     expect(t.roles).toEqual([{ roleid: 3, name: '', shortname: 'editingteacher', sortorder: 0 }]);
     const s = users.find((u: { id: number }) => u.id === SEED.studentId);

@@ -3,6 +3,7 @@
  * course with their roles and the other courses they share with the caller.
  */
 import { MoodleException, courseContextNotValid, invalidParameter } from '../errors.js';
+import { userHasInCourse } from '../auth/access.js';
 import { ROLES } from '../auth/capabilities.js';
 import { multiple, params, single, value } from '../params/schema.js';
 import { read, type WsFunction } from './registry.js';
@@ -33,11 +34,9 @@ export const getEnrolledUsers: WsFunction = {
 
     let enrolments = ctx.store.enrolmentsOfCourse(course.id);
     if (opts.withcapability) {
+      // get_enrolled_sql($context, $withcapability): role definitions and course overrides decide, not site-admin status.
       const cap = opts.withcapability;
-      enrolments = enrolments.filter((e) => {
-        const caps: Record<string, string[]> = { 'mod/assign:submit': ['student'], 'mod/assign:grade': ['teacher', 'editingteacher'], 'moodle/course:update': ['editingteacher'] };
-        return (caps[cap] ?? ['student', 'teacher', 'editingteacher']).includes(e.role);
-      });
+      enrolments = enrolments.filter((e) => userHasInCourse(ctx.store, e.userid, cap, course.id));
     }
     const sortby = opts.sortby ?? 'id';
     if (!['id', 'firstname', 'lastname', 'siteorder'].includes(sortby)) throw invalidParameter('Invalid sort by field');

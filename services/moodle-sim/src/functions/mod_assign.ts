@@ -47,6 +47,7 @@ function assignmentEntry(a: Assign): Record<string, unknown> {
     maxattempts: -1,
     markingworkflow: 0,
     markingallocation: 0,
+    markinganonymous: 0,
     requiresubmissionstatement: 0,
     preventsubmissionnotingroup: 0,
     configs: ASSIGN_CONFIGS,
@@ -173,7 +174,8 @@ export const getGrades: WsFunction = {
     const warnings: Warning[] = [];
     let requested = read.ints(p, 'assignmentids');
     for (const a of assignsById(ctx, requested)) {
-      if (!ctx.access.canEnter(a.course) || !ctx.access.has('mod/assign:grade', a.course)) {
+      // assign::require_view_grades(): mod/assign:viewgrades or mod/assign:grade.
+      if (!ctx.access.canEnter(a.course) || !(ctx.access.has('mod/assign:viewgrades', a.course) || ctx.access.has('mod/assign:grade', a.course))) {
         requested = requested.filter((id) => id !== a.id);
         warnings.push({ item: 'assignment', itemid: a.id, warningcode: '1', message: 'No access rights in module context' });
       }

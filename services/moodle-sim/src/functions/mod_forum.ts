@@ -117,7 +117,7 @@ export const getForumDiscussions: WsFunction = {
       subject: d.name,
       message: d.message,
       messageformat: 1,
-      messagetrusttext: 0,
+      messagetrust: 0,
       messageinlinefiles: [],
       attachment: '',
       attachments: [],

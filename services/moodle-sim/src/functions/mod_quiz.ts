@@ -9,62 +9,84 @@ import { defaultValue, multiple, params, value } from '../params/schema.js';
 import type { Quiz } from '../data/types.js';
 import { read, type CallContext, type Params, type Warning, type WsFunction } from './registry.js';
 
+/**
+ * One quiz as get_quizzes_by_courses exports it (mod/quiz/classes/external.php,
+ * 4.5), keys in the order of its returns description:
+ * - the standard course-module fields (helper_for_get_mods_by_courses, checked
+ *   with mod/quiz:view): `visible` is PARAM_BOOL, so JSON true/false;
+ * - with mod/quiz:view, the viewable fields (dates, attempts, grades, ...);
+ * - while access_manager::prevent_access() is false, i.e. the quiz is open
+ *   now (its open/close rule applies to teachers too): the review, navigation
+ *   and completion settings, hasquestions and autosaveperiod;
+ * - with moodle/course:manageactivities (editing teachers): shuffleanswers,
+ *   timecreated, timemodified, password, subnet.
+ */
 function quizEntry(ctx: CallContext, q: Quiz): Record<string, unknown> {
-  const manage = ctx.access.has('moodle/course:update', q.course);
+  const now = ctx.store.clock();
+  const open = (q.timeopen === 0 || q.timeopen <= now) && (q.timeclose === 0 || now < q.timeclose);
+  const manage = ctx.access.has('moodle/course:manageactivities', q.course);
   const section = ctx.store.data.sections.find((s) => s.cmids.includes(q.cmid))!;
-  const e: Record<string, unknown> = {
+  const fields: Record<string, unknown> = {
     id: q.id,
-    course: q.course,
     coursemodule: q.cmid,
+    course: q.course,
     name: q.name,
     intro: q.intro,
     introformat: 1,
     introfiles: [],
+    section: section.section,
+    visible: true,
+    groupmode: 0,
+    groupingid: 0,
     lang: '',
     timeopen: q.timeopen,
     timeclose: q.timeclose,
     timelimit: q.timelimit,
   };
-  if (manage) Object.assign(e, { overduehandling: 'autosubmit', graceperiod: 0 });
-  Object.assign(e, { preferredbehaviour: 'deferredfeedback' });
-  if (manage) e.canredoquestions = 0;
-  Object.assign(e, { attempts: q.attempts });
-  if (manage) e.attemptonlast = 0;
-  Object.assign(e, { grademethod: 1, decimalpoints: 2, questiondecimalpoints: -1 });
-  if (manage) {
-    Object.assign(e, {
-      reviewattempt: 69904,
-      reviewcorrectness: 4368,
-      reviewmarks: 4368,
-      reviewspecificfeedback: 4368,
-      reviewgeneralfeedback: 4368,
-      reviewrightanswer: 4368,
-      reviewoverallfeedback: 4368,
-      questionsperpage: 1,
-      navmethod: 'free',
-      shuffleanswers: 1,
-    });
+  // Description order; the tag says who gets the key.
+  const rest: [string, unknown, 'view' | 'open' | 'manage'][] = [
+    ['overduehandling', 'autosubmit', 'open'],
+    ['graceperiod', 0, 'open'],
+    ['preferredbehaviour', 'deferredfeedback', 'view'],
+    ['canredoquestions', 0, 'open'],
+    ['attempts', q.attempts, 'view'],
+    ['attemptonlast', 0, 'open'],
+    ['grademethod', 1, 'view'],
+    ['decimalpoints', 2, 'view'],
+    ['questiondecimalpoints', -1, 'view'],
+    ['reviewattempt', 69904, 'open'],
+    ['reviewcorrectness', 4368, 'open'],
+    ['reviewmaxmarks', 4368, 'open'],
+    ['reviewmarks', 4368, 'open'],
+    ['reviewspecificfeedback', 4368, 'open'],
+    ['reviewgeneralfeedback', 4368, 'open'],
+    ['reviewrightanswer', 4368, 'open'],
+    ['reviewoverallfeedback', 4368, 'open'],
+    ['questionsperpage', 1, 'open'],
+    ['navmethod', 'free', 'open'],
+    ['shuffleanswers', 1, 'manage'],
+    ['sumgrades', q.sumgrades, 'view'],
+    ['grade', q.grade, 'view'],
+    ['timecreated', q.timecreated, 'manage'],
+    ['timemodified', q.timemodified, 'manage'],
+    ['password', '', 'manage'],
+    ['subnet', '', 'manage'],
+    ['browsersecurity', '-', 'open'],
+    ['delay1', 0, 'open'],
+    ['delay2', 0, 'open'],
+    ['showuserpicture', 0, 'open'],
+    ['showblocks', 0, 'open'],
+    ['completionattemptsexhausted', 0, 'open'],
+    ['completionpass', 0, 'open'],
+    ['allowofflineattempts', 0, 'open'],
+    ['autosaveperiod', 60, 'open'],
+    ['hasfeedback', 0, 'view'],
+    ['hasquestions', 1, 'open'],
+  ];
+  for (const [key, val, need] of rest) {
+    if (need === 'view' || (need === 'open' && open) || (need === 'manage' && manage)) fields[key] = val;
   }
-  Object.assign(e, { sumgrades: q.sumgrades, grade: q.grade });
-  if (manage) {
-    Object.assign(e, {
-      timecreated: q.timecreated,
-      timemodified: q.timemodified,
-      password: '',
-      subnet: '',
-      browsersecurity: '-',
-      delay1: 0,
-      delay2: 0,
-      showuserpicture: 0,
-      showblocks: 0,
-      completionattemptsexhausted: 0,
-      completionpass: 0,
-      allowofflineattempts: 0,
-      autosaveperiod: 60,
-    });
-  }
-  Object.assign(e, { hasfeedback: 0, hasquestions: 1, section: section.section, visible: 1, groupmode: 0, groupingid: 0 });
-  return e;
+  return fields;
 }
 
 export const getQuizzesByCourses: WsFunction = {

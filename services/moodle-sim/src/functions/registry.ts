@@ -30,10 +30,10 @@ export interface WsFunction {
   handler(ctx: CallContext, p: Params): unknown;
 }
 
-/** A warning entry (external_warnings). */
+/** A warning entry (external_warnings: item and itemid are VALUE_OPTIONAL, item is PARAM_TEXT). */
 export interface Warning {
-  item: string;
-  itemid: number;
+  item?: string;
+  itemid?: number;
   warningcode: string;
   message: string;
 }
