@@ -48,6 +48,15 @@ export class Access {
     return userHasInCourse(this.store, this.userid, capability, courseid);
   }
 
+  /**
+   * has_capability($capability, $coursecontext, $userid): the caller's own
+   * capabilities (site admin and token overrides included) when `userid` is the
+   * caller, else what that user's course role gives them.
+   */
+  userHas(userid: number, capability: string, courseid: number): boolean {
+    return userid === this.userid ? this.has(capability, courseid) : userHasInCourse(this.store, userid, capability, courseid);
+  }
+
   /** require_capability: throws required_capability_exception (errorcode nopermissions). */
   require(capability: string, courseid: number): void {
     if (!this.has(capability, courseid)) throw requiredCapability(CAPABILITY_NAMES[capability] ?? capability);

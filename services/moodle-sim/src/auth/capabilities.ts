@@ -12,6 +12,10 @@ export const CAPABILITY_NAMES: Readonly<Record<string, string>> = {
   'moodle/course:viewparticipants': 'View participants',
   'moodle/course:viewhiddenactivities': 'View hidden activities',
   'moodle/course:manageactivities': 'Manage activities',
+  'moodle/course:enrolreview': 'Review course enrolments',
+  'moodle/course:isincompletionreports': 'Be shown on completion reports',
+  'moodle/user:viewdetails': 'View user profiles',
+  'report/completion:view': 'View course completion report',
   'moodle/grade:view': 'View own grades',
   'moodle/grade:viewall': 'View grades of other users',
   'gradereport/user:view': 'View your own complete grade report',
@@ -42,6 +46,8 @@ export type CourseRole = 'student' | 'teacher' | 'editingteacher' | 'teachingass
 
 const STUDENT = [
   'moodle/course:viewparticipants',
+  'moodle/course:isincompletionreports',
+  'moodle/user:viewdetails',
   'moodle/grade:view',
   'gradereport/user:view',
   'mod/assign:view',
@@ -53,18 +59,20 @@ const STUDENT = [
   'mod/forum:replypost',
 ];
 
-// Non-editing teacher: grades and reports, but no course settings.
+// Non-editing teacher: grades and reports, but no course settings; not a participant (no submitting, attempting, completion tracking).
+const PARTICIPANT_ONLY = new Set(['mod/assign:submit', 'mod/quiz:attempt', 'moodle/course:isincompletionreports']);
 const TEACHER = [
-  ...STUDENT.filter((c) => c !== 'mod/assign:submit' && c !== 'mod/quiz:attempt'),
+  ...STUDENT.filter((c) => !PARTICIPANT_ONLY.has(c)),
   'moodle/course:viewhiddenactivities',
   'moodle/grade:viewall',
   'mod/assign:grade',
   'mod/assign:viewgrades',
   'mod/quiz:viewreports',
   'mod/quiz:grade',
+  'report/completion:view',
 ];
 
-const EDITINGTEACHER = [...TEACHER, 'moodle/course:update', 'moodle/course:viewhiddencourses', 'moodle/course:manageactivities'];
+const EDITINGTEACHER = [...TEACHER, 'moodle/course:update', 'moodle/course:viewhiddencourses', 'moodle/course:manageactivities', 'moodle/course:enrolreview'];
 
 /** Default capabilities per course role; note that no course role has moodle/course:view (managers/admins do). */
 export const ROLE_CAPABILITIES: Readonly<Record<CourseRole, ReadonlySet<string>>> = {

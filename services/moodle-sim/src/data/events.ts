@@ -54,7 +54,9 @@ const eventIds = {
 /** The event rows of the data set, ordered by id. Dates of 0 ("not set") have no event, as in Moodle. */
 export function buildModuleEvents(ds: Dataset): CalendarEvent[] {
   const visible = (cmid: number): 0 | 1 => ds.cms.find((c) => c.id === cmid)?.visible ?? 1;
-  const row = (r: Pick<CalendarEvent, 'id' | 'name' | 'description' | 'courseid' | 'modulename' | 'instance' | 'cmid' | 'eventtype' | 'timestart' | 'timemodified'>): CalendarEvent => ({
+  const row = (
+    r: Pick<CalendarEvent, 'id' | 'name' | 'description' | 'courseid' | 'modulename' | 'instance' | 'cmid' | 'eventtype' | 'timestart' | 'timemodified'>,
+  ): CalendarEvent => ({
     format: 1,
     categoryid: 0,
     groupid: 0,
@@ -71,7 +73,10 @@ export function buildModuleEvents(ds: Dataset): CalendarEvent[] {
   for (const a of ds.assigns) {
     const base = { description: a.intro, courseid: a.course, modulename: 'assign' as const, instance: a.id, cmid: a.cmid, timemodified: a.timemodified };
     if (a.duedate > 0) events.push(row({ ...base, id: eventIds.assign(a.id, 'due'), name: `${a.name} is due`, eventtype: 'due', timestart: a.duedate }));
-    if (a.gradingduedate > 0) events.push(row({ ...base, id: eventIds.assign(a.id, 'gradingdue'), name: `${a.name} is due to be graded`, eventtype: 'gradingdue', timestart: a.gradingduedate }));
+    if (a.gradingduedate > 0)
+      events.push(
+        row({ ...base, id: eventIds.assign(a.id, 'gradingdue'), name: `${a.name} is due to be graded`, eventtype: 'gradingdue', timestart: a.gradingduedate }),
+      );
   }
   for (const q of ds.quizzes) {
     const base = { description: q.intro, courseid: q.course, modulename: 'quiz' as const, instance: q.id, cmid: q.cmid, timemodified: q.timemodified };

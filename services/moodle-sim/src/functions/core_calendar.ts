@@ -1,16 +1,14 @@
 /**
- * The calendar functions (calendar/externallib.php) over the sim's event rows
- * (data/events.ts): core_calendar_get_action_events_by_timesort, the events
- * that need something from the user, sorted by timesort (see collect() for who
- * gets which event), and core_calendar_get_calendar_events, the events of
- * courses, by time window or by id.
+ * core_calendar_get_action_events_by_timesort (calendar/externallib.php): the
+ * events of the sim's event rows (data/events.ts) that need something from
+ * the user, sorted by timesort (see collect() for who gets which event).
  */
-import { MoodleException, invalidParameter } from '../errors.js';
-import { defaultValue, multiple, params, single, value } from '../params/schema.js';
+import { invalidParameter } from '../errors.js';
+import { defaultValue, params } from '../params/schema.js';
 import type { CalendarEvent } from '../data/events.js';
 import type { Course } from '../data/types.js';
 import { userHasInCourse } from '../auth/access.js';
-import { read, type CallContext, type Warning, type WsFunction } from './registry.js';
+import { read, type CallContext, type WsFunction } from './registry.js';
 
 interface Action {
   name: string;
@@ -54,17 +52,46 @@ function collect(ctx: CallContext, userid: number): Draft[] {
         const a = ctx.store.mustAssign(event.instance);
         const base = { event, activityname: a.name, course };
         if (event.eventtype === 'due' && participant('mod/assign:submit', course.id) && ctx.store.latestSubmission(a.id, userid)?.status !== 'submitted') {
-          drafts.push({ ...base, action: { name: 'Add submission', url: `${ctx.wwwroot}/mod/assign/view.php?id=${a.cmid}&action=editsubmission`, itemcount: 1, actionable: now >= a.allowsubmissionsfromdate && now <= a.cutoffdate, showitemcount: false } });
+          drafts.push({
+            ...base,
+            action: {
+              name: 'Add submission',
+              url: `${ctx.wwwroot}/mod/assign/view.php?id=${a.cmid}&action=editsubmission`,
+              itemcount: 1,
+              actionable: now >= a.allowsubmissionsfromdate && now <= a.cutoffdate,
+              showitemcount: false,
+            },
+          });
         }
         if (event.eventtype === 'gradingdue' && can('mod/assign:grade', course.id)) {
           const actionable = now >= a.allowsubmissionsfromdate;
-          drafts.push({ ...base, action: { name: 'Grade', url: `${ctx.wwwroot}/mod/assign/view.php?id=${a.cmid}&action=grader`, itemcount: actionable ? ctx.store.countNeedGrading(a.id) : 0, actionable, showitemcount: true } });
+          drafts.push({
+            ...base,
+            action: {
+              name: 'Grade',
+              url: `${ctx.wwwroot}/mod/assign/view.php?id=${a.cmid}&action=grader`,
+              itemcount: actionable ? ctx.store.countNeedGrading(a.id) : 0,
+              actionable,
+              showitemcount: true,
+            },
+          });
         }
       } else if (event.eventtype === 'close' && participant('mod/quiz:attempt', course.id)) {
         const q = ctx.store.mustQuiz(event.instance);
         if (q.timeclose <= now) continue;
         if (ctx.store.data.attempts.some((t) => t.quiz === q.id && t.userid === userid)) continue;
-        drafts.push({ event, activityname: q.name, course, action: { name: 'Attempt quiz now', url: `${ctx.wwwroot}/mod/quiz/view.php?id=${q.cmid}`, itemcount: 1, actionable: !(q.timeopen > now), showitemcount: false } });
+        drafts.push({
+          event,
+          activityname: q.name,
+          course,
+          action: {
+            name: 'Attempt quiz now',
+            url: `${ctx.wwwroot}/mod/quiz/view.php?id=${q.cmid}`,
+            itemcount: 1,
+            actionable: !(q.timeopen > now),
+            showitemcount: false,
+          },
+        });
       }
     }
   }
@@ -100,7 +127,13 @@ function eventEntry(ctx: CallContext, d: Draft, userid: number): Record<string, 
     visible: e.visible,
     timemodified: e.timemodified,
     overdue: e.timestart < now,
-    icon: { key: 'monologo', component: e.modulename, alttext: modplural, iconurl: `${ctx.wwwroot}/theme/image.php/boost/${e.modulename}/1/monologo`, iconclass: '' },
+    icon: {
+      key: 'monologo',
+      component: e.modulename,
+      alttext: modplural,
+      iconurl: `${ctx.wwwroot}/theme/image.php/boost/${e.modulename}/1/monologo`,
+      iconclass: '',
+    },
     course: {
       id: d.course.id,
       fullname: d.course.fullname,
@@ -175,121 +208,5 @@ export const getActionEventsByTimesort: WsFunction = {
     }
     const events = drafts.slice(0, limit).map((d) => eventEntry(ctx, d, userid));
     return { events, firstid: (events[0]?.id as number | undefined) ?? null, lastid: (events.at(-1)?.id as number | undefined) ?? null };
-  },
-};
-
-/** The site course: SITEID, whose events are the site events. */
-const SITE_COURSE_ID = 1;
-
-/**
- * Why validate_context refuses `courseid` (context_course::instance with
- * MUST_EXIST, then require_login), as the exception's getMessage(); null when
- * the caller may enter the course.
- */
-function courseRefusal(ctx: CallContext, courseid: number): string | null {
-  try {
-    ctx.store.mustCourse(courseid);
-    ctx.access.validateCourse(courseid);
-    return null;
-  } catch (err) {
-    if (err instanceof MoodleException) return err.message;
-    throw err;
-  }
-}
-
-/** cm_info::uservisible of the event's activity for the caller: mod/<name>:view, and a hidden activity needs viewhiddenactivities. */
-function activityVisible(ctx: CallContext, e: CalendarEvent): boolean {
-  if (!ctx.access.has(`mod/${e.modulename}:view`, e.courseid)) return false;
-  return e.visible === 1 || ctx.access.has('moodle/course:viewhiddenactivities', e.courseid);
-}
-
-/** An event as get_calendar_events_returns describes it (the mdl_event row, key order of the description). */
-function calendarEventEntry(e: CalendarEvent): Record<string, unknown> {
-  return {
-    id: e.id,
-    name: e.name,
-    description: e.description,
-    format: e.format,
-    courseid: e.courseid,
-    categoryid: e.categoryid,
-    groupid: e.groupid,
-    userid: e.userid,
-    repeatid: e.repeatid,
-    modulename: e.modulename,
-    instance: e.instance,
-    eventtype: e.eventtype,
-    timestart: e.timestart,
-    timeduration: e.timeduration,
-    visible: e.visible,
-    uuid: e.uuid,
-    sequence: e.sequence,
-    timemodified: e.timemodified,
-    subscriptionid: e.subscriptionid,
-  };
-}
-
-/**
- * core_calendar_get_calendar_events (core_calendar_external::get_calendar_events).
- * A caller with moodle/calendar:manageentries in the system context (here: a
- * site admin) gets the events of every requested course unchecked. Anyone else
- * gets only courses that pass validate_context; each other course id becomes a
- * warning whose message Moodle builds from the exception's message and its PHP
- * stack trace (getTraceAsString(), here the trace's last line "#0 {main}"), and
- * each group id a warning too (the sim has no groups). Module events are then
- * kept only when the caller can see the activity (cm_info::uservisible), which
- * also applies to events asked for by id: those come after the window's events,
- * without the time and visibility filters. The sim has no user, site, group or
- * category events, so userevents, siteevents and categoryids add nothing.
- */
-export const getCalendarEvents: WsFunction = {
-  name: 'core_calendar_get_calendar_events',
-  params: params({
-    events: single(
-      {
-        eventids: multiple(value('int'), 'default'),
-        courseids: multiple(value('int'), 'default'),
-        groupids: multiple(value('int'), 'default'),
-        categoryids: multiple(value('int'), 'default'),
-      },
-      'default',
-    ),
-    options: single(
-      {
-        userevents: defaultValue('bool', true),
-        siteevents: defaultValue('bool', true),
-        timestart: defaultValue('int', 0),
-        timeend: defaultValue('int', 0),
-        ignorehidden: defaultValue('bool', true),
-      },
-      'default',
-    ),
-  }),
-  handler(ctx, p) {
-    const ev = read.obj(p, 'events');
-    const opt = read.obj(p, 'options');
-    const systemCap = ctx.access.isAdmin;
-    const warnings: Warning[] = [];
-    const courses = new Set<number>();
-    for (const id of read.ints(ev, 'courseids')) {
-      const refusal = systemCap ? null : courseRefusal(ctx, id);
-      if (refusal === null) courses.add(id);
-      else warnings.push({ item: 'course', itemid: id, warningcode: 'nopermissions', message: `No access rights in course context ${refusal}#0 {main}` });
-    }
-    if (!systemCap) {
-      for (const id of read.ints(ev, 'groupids')) warnings.push({ item: String(id), warningcode: 'nopermissions', message: 'you do not have permissions to access this group' });
-    }
-    if (read.bool(opt, 'siteevents')) courses.add(SITE_COURSE_ID);
-    const from = read.int(opt, 'timestart');
-    // "We treat 0 and null as no end."
-    const to = read.int(opt, 'timeend') || Number.MAX_SAFE_INTEGER;
-    const ignoreHidden = read.bool(opt, 'ignorehidden');
-    const inWindow = ctx.store.events
-      .filter((e) => courses.has(e.courseid) && e.timestart >= from && e.timestart <= to && (!ignoreHidden || e.visible === 1))
-      .sort((x, y) => x.timestart - y.timestart || x.id - y.id);
-    const listed = new Set(inWindow.map((e) => e.id));
-    const wanted = new Set(read.ints(ev, 'eventids'));
-    const byId = ctx.store.events.filter((e) => wanted.has(e.id) && !listed.has(e.id));
-    const events = [...inWindow, ...byId].filter((e) => systemCap || activityVisible(ctx, e)).map(calendarEventEntry);
-    return { events, warnings };
   },
 };

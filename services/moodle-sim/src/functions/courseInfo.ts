@@ -62,6 +62,15 @@ function contacts(store: Store, c: Course): { id: number; fullname: string }[] {
     });
 }
 
+/**
+ * The image of a course without an overview image: core_renderer's
+ * get_generated_url_for_course, an SVG pattern as a data URI (here a plain SVG
+ * naming the course).
+ */
+export function generatedCourseImage(c: Course): string {
+  return `data:image/svg+xml;base64,${Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg"><title>${c.shortname}</title></svg>`).toString('base64')}`;
+}
+
 /** get_course_public_information: what anyone who may see the course listing gets. */
 export function publicCourseInfo(store: Store, c: Course): Record<string, unknown> {
   const category = store.data.categories.find((x) => x.id === c.category);
@@ -70,7 +79,7 @@ export function publicCourseInfo(store: Store, c: Course): Record<string, unknow
     fullname: c.fullname,
     displayname: c.fullname,
     shortname: c.shortname,
-    courseimage: `data:image/svg+xml;base64,${Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg"><title>${c.shortname}</title></svg>`).toString('base64')}`,
+    courseimage: generatedCourseImage(c),
     categoryid: c.category,
     categoryname: category?.name ?? '',
     sortorder: c.sortorder,

@@ -1,7 +1,8 @@
-/** Every simulated web service function, by name (the 17 functions of the sim's contract). */
+/** Every simulated web service function, by name (the 19 functions of the sim's contract). */
+import { getCalendarEvents } from './calendarEvents.js';
 import { getActionEventsByTimesort } from './core_calendar.js';
 import { getContents, getCourses, getCoursesByField, getSiteInfo, searchCourses } from './core_course.js';
-import { getEnrolledUsers } from './core_enrol.js';
+import { getEnrolledUsers, getUsersCourses } from './core_enrol.js';
 import { getGradeItems } from './gradereport_user.js';
 import { getAssignments, getGrades, getSubmissions, saveGrade } from './mod_assign.js';
 import { getForumDiscussions, getForumsByCourses } from './mod_forum.js';
@@ -15,6 +16,7 @@ const ALL: WsFunction[] = [
   searchCourses,
   getContents,
   getEnrolledUsers,
+  getUsersCourses,
   getAssignments,
   getSubmissions,
   getGrades,
@@ -24,6 +26,7 @@ const ALL: WsFunction[] = [
   getUserAttempts,
   getGradeItems,
   getActionEventsByTimesort,
+  getCalendarEvents,
   getForumsByCourses,
   getForumDiscussions,
 ];
