@@ -5,7 +5,7 @@ import type { WorkerConfig } from './config.js';
 import { CacheStore, cacheSecrets } from './cache/index.js';
 import { Identities } from './identity/identities.js';
 import { TeacherSessions } from './identity/teacherSessions.js';
-import { withToken, type MoodleApi } from './moodle/types.js';
+import { withToken } from './moodle/types.js';
 import { TeacherCallLimiter } from './teachers/callLimiter.js';
 import { TokenCipher } from './teachers/cipher.js';
 import { TeacherDirectory } from './teachers/directory.js';
@@ -134,7 +134,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions): Pr
   const needed = catalog.listed.flatMap((t) => catalog.get(t.name)?.wsfunctions ?? []);
   // Per-teacher on the network without a token of its own: Moodle is probed without one.
   const probeToken = identityMode === 'shared' || opts.mode === 'stdio' ? config.MOODLE_TOKEN : undefined;
-  const probe: MoodleApi = probeToken ? withToken(moodle, probeToken) : withToken(moodle, '');
+  const probe = withToken(moodle, probeToken ?? '');
   const readiness = new ReadinessProbe(
     probe,
     [...new Set(needed)],
